@@ -1,0 +1,1 @@
+"""The `tnrwatch` command line (Typer + Rich)."""

@@ -1,0 +1,27 @@
+"""`tnrwatch`: the command line. Each group of commands lives in its own module and is registered here."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from tnrwatch.cli import db, serve, taxonomy, users
+
+app = typer.Typer(
+    name="tnrwatch",
+    help="Document, map and share alerts on transnational repression.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,  # tracebacks could print report content or names; errors are handled explicitly
+    add_completion=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(taxonomy.app, name="taxonomy")
+app.add_typer(users.users_app, name="users")
+app.add_typer(users.tokens_app, name="tokens")
+app.command("serve")(serve.serve)
+
+
+def main() -> None:
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app()

@@ -1,0 +1,1 @@
+"""Cryptography (PyNaCl / libsodium): the identity vault, API tokens."""

@@ -1,0 +1,1 @@
+"""Pure types and rules of tnrwatch (no I/O): incidents, persons, actors, filters, countries."""

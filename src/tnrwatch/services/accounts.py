@@ -1,0 +1,116 @@
+"""Staff accounts and their personal API tokens (the minimal account model the focal-point work grows)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from tnrwatch.crypto.tokens import display_prefix, is_well_formed, new_token, token_hash
+from tnrwatch.errors import Conflict, FieldError, InvalidInput, NotAuthenticated, NotFound
+from tnrwatch.services.changes import record_change
+from tnrwatch.services.node import Node
+from tnrwatch.services.policy import ROLES, Principal
+from tnrwatch.store.models import Account, ApiToken
+from tnrwatch.store.types import utcnow
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+# One message for every failed token check, so that a caller learns nothing about which tokens exist.
+_BAD_TOKEN = "a valid API token is required: send it as `Authorization: Bearer TOKEN`"
+
+
+@dataclass(frozen=True)
+class AccountOut:
+    username: str
+    role: str
+    display_name: str
+    disabled: bool
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class NewToken:
+    token: str  # shown once; only its hash is stored
+    prefix: str
+    username: str
+    expires_at: dt.datetime | None
+
+
+def add_account(node: Node, principal: Principal, username: str, role: str, display_name: str = "") -> AccountOut:
+    errors = []
+    if not USERNAME_PATTERN.match(username):
+        errors.append(FieldError(("username",), "use 2-64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"))
+    if role not in ROLES:
+        errors.append(FieldError(("role",), f"unknown role {role!r}; valid roles: {', '.join(ROLES)}"))
+    if errors:
+        raise InvalidInput("the account is invalid", errors)
+    with node.store.writing() as session:
+        if session.scalar(select(Account.id).where(Account.username == username)) is not None:
+            raise Conflict(f"an account named {username!r} already exists")
+        account = Account(username=username, role=role, display_name=display_name, created_at=utcnow())
+        session.add(account)
+        session.flush()
+        record_change(session, principal, "create", "account", fields=["username", "role"], note=f"account {account.id}")
+        return _out(account)
+
+
+def list_accounts(node: Node) -> list[AccountOut]:
+    with node.store.reading() as session:
+        return [_out(a) for a in session.scalars(select(Account).order_by(Account.username))]
+
+
+def create_token(
+    node: Node, principal: Principal, username: str, name: str = "", expires_in_days: int | None = None
+) -> NewToken:
+    with node.store.writing() as session:
+        account = session.scalar(select(Account).where(Account.username == username))
+        if account is None:
+            raise NotFound(f"no account named {username!r}; create it with `tnrwatch users add`")
+        if account.disabled:
+            raise InvalidInput(f"the account {username!r} is disabled")
+        token = new_token()
+        now = utcnow()
+        expires_at = now + dt.timedelta(days=expires_in_days) if expires_in_days else None
+        session.add(
+            ApiToken(
+                account_id=account.id,
+                token_hash=token_hash(token),
+                prefix=display_prefix(token),
+                name=name,
+                created_at=now,
+                expires_at=expires_at,
+            )
+        )
+        record_change(session, principal, "create", "api_token", fields=["name"], note=f"account {account.id}")
+        return NewToken(token=token, prefix=display_prefix(token), username=username, expires_at=expires_at)
+
+
+def authenticate(node: Node, token: str) -> Principal:
+    """The principal a bearer token stands for; `NotAuthenticated` for a malformed, unknown, revoked or expired token
+    or a disabled account, always with the same message."""
+    if not is_well_formed(token):
+        raise NotAuthenticated(_BAD_TOKEN)
+    with node.store.reading() as session:
+        found = session.execute(
+            select(ApiToken, Account).join(Account).where(ApiToken.token_hash == token_hash(token))
+        ).first()
+    if found is None:
+        raise NotAuthenticated(_BAD_TOKEN)
+    api_token, account = found
+    if api_token.revoked_at is not None or account.disabled:
+        raise NotAuthenticated(_BAD_TOKEN)
+    if api_token.expires_at is not None and api_token.expires_at <= utcnow():
+        raise NotAuthenticated(_BAD_TOKEN)
+    return Principal(account_id=account.id, username=account.username, role=account.role)
+
+
+def _out(account: Account) -> AccountOut:
+    return AccountOut(
+        username=account.username,
+        role=account.role,
+        display_name=account.display_name,
+        disabled=account.disabled,
+        created_at=account.created_at,
+    )

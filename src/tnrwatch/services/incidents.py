@@ -1,0 +1,229 @@
+"""Incidents: create, read, update and search, with facet counts and keyset pagination."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tnrwatch.domain.countries import country_name
+from tnrwatch.domain.filters import FACET_NAMES, SORT_KEYS, IncidentFilter
+from tnrwatch.domain.incident import INCIDENT_FIELDS, IncidentIn, IncidentOut
+from tnrwatch.domain.validation import validate
+from tnrwatch.errors import Conflict, FieldError, InvalidInput, NotFound, PreconditionFailed
+from tnrwatch.services.changes import record_change
+from tnrwatch.services.node import Node
+from tnrwatch.services.policy import Principal, require
+from tnrwatch.store import queries
+from tnrwatch.store.incidents import (
+    LinkIds,
+    Stamp,
+    existing_incident_uuids,
+    insert_incidents,
+    load_incidents,
+    replace_incident,
+    resolve_links,
+)
+from tnrwatch.store.models import Incident
+from tnrwatch.store.types import utcnow
+from tnrwatch.taxonomy import Taxonomy
+
+
+@dataclass(frozen=True)
+class IncidentQuery:
+    filter: IncidentFilter = field(default_factory=IncidentFilter)
+    sort: str = "-date"
+    limit: int = 50
+    cursor: str | None = None
+    facets: Sequence[str] = ()
+    include_total: bool = False
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class IncidentPage:
+    items: list[IncidentOut]
+    next_cursor: str | None
+    total: int | None = None
+    facets: dict[str, list[FacetValue]] | None = None
+
+
+def parse_incident(node: Node, raw: Mapping[str, Any] | IncidentIn) -> IncidentIn:
+    if isinstance(raw, IncidentIn):
+        return raw
+    return validate(IncidentIn, raw, node.taxonomy, what="incident")
+
+
+def link_errors(incident: IncidentIn, links: LinkIds, prefix: tuple[str | int, ...] = ()) -> list[FieldError]:
+    """Errors for person and actor links that name no stored person or actor."""
+    errors = [
+        FieldError((*prefix, "persons", index, "id"), f"no person with id {link.id}")
+        for index, link in enumerate(incident.persons)
+        if link.id not in links.persons
+    ]
+    errors += [
+        FieldError((*prefix, "actors", index, "id"), f"no actor with id {link.id}")
+        for index, link in enumerate(incident.actors)
+        if link.id not in links.actors
+    ]
+    return errors
+
+
+def stamp(node: Node, principal: Principal) -> Stamp:
+    return Stamp(at=utcnow(), taxonomy_version=node.taxonomy.version, account_id=principal.account_id)
+
+
+def create_incident(node: Node, principal: Principal, raw: Mapping[str, Any] | IncidentIn) -> IncidentOut:
+    require(principal, "incident:write")
+    incident = parse_incident(node, raw)
+    with node.store.writing() as session:
+        links = resolve_links(session, [incident])
+        errors = link_errors(incident, links)
+        if errors:
+            raise InvalidInput("the incident links to unknown records", errors)
+        if incident.id is not None and existing_incident_uuids(session, [incident.id]):
+            raise Conflict(f"an incident with id {incident.id} already exists")
+        [incident_uuid] = insert_incidents(session, [incident], stamp(node, principal), links)
+        record_change(session, principal, "create", "incident", incident_uuid, incident.model_fields_set)
+        return _load_one(session, incident_uuid, node.taxonomy)
+
+
+def get_incident(node: Node, principal: Principal, incident_uuid: uuid.UUID) -> IncidentOut:
+    require(principal, "incident:read")
+    with node.store.reading() as session:
+        return _load_one(session, incident_uuid, node.taxonomy)
+
+
+def update_incident(
+    node: Node,
+    principal: Principal,
+    incident_uuid: uuid.UUID,
+    patch: Mapping[str, Any],
+    expected_version: int | None = None,
+) -> IncidentOut:
+    """Apply a partial update: each field given replaces the stored one whole (lists included); the result is
+    validated as a whole incident. With `expected_version`, refuse when someone else changed it first."""
+    require(principal, "incident:write")
+    unknown = [FieldError((name,), "unknown field") for name in patch if name not in INCIDENT_FIELDS or name == "id"]
+    if unknown:
+        raise InvalidInput("the update names fields an incident does not have", unknown)
+    with node.store.writing() as session:
+        row = _row(session, incident_uuid)
+        if expected_version is not None and row.version != expected_version:
+            raise PreconditionFailed(
+                f"the incident is at version {row.version}, not {expected_version}: reload it and apply the change again"
+            )
+        [current] = load_incidents(session, [row.id], node.taxonomy)
+        merged = {**current.model_dump(include=set(INCIDENT_FIELDS) - {"id"}), **patch}
+        incident = validate(IncidentIn, merged, node.taxonomy, what="incident")
+        links = resolve_links(session, [incident])
+        errors = link_errors(incident, links)
+        if errors:
+            raise InvalidInput("the incident links to unknown records", errors)
+        replace_incident(session, row, incident, stamp(node, principal), links)
+        record_change(session, principal, "update", "incident", incident_uuid, patch.keys())
+        return _load_one(session, incident_uuid, node.taxonomy)
+
+
+def _row(session: Session, incident_uuid: uuid.UUID) -> Incident:
+    row = session.scalar(select(Incident).where(Incident.uuid == incident_uuid))
+    if row is None:
+        raise NotFound(f"no incident with id {incident_uuid}")
+    return row
+
+
+def _load_one(session: Session, incident_uuid: uuid.UUID, taxonomy: Taxonomy) -> IncidentOut:
+    row_id = session.scalar(select(Incident.id).where(Incident.uuid == incident_uuid))
+    if row_id is None:
+        raise NotFound(f"no incident with id {incident_uuid}")
+    return load_incidents(session, [row_id], taxonomy)[0]
+
+
+def search_incidents(node: Node, principal: Principal, query: IncidentQuery) -> IncidentPage:
+    require(principal, "incident:read")
+    errors = [
+        FieldError(("facets",), f"unknown facet {name!r}; valid facets: {', '.join(FACET_NAMES)}")
+        for name in query.facets
+        if name not in FACET_NAMES
+    ]
+    if query.sort not in SORT_KEYS:
+        errors.append(FieldError(("sort",), f"unknown sort {query.sort!r}; valid: {', '.join(SORT_KEYS)}"))
+    after = None
+    if query.cursor:
+        try:
+            after = decode_cursor(query.cursor, query.sort)
+        except ValueError as exc:
+            errors.append(FieldError(("cursor",), str(exc)))
+    if errors:
+        raise InvalidInput("the search is invalid", errors)
+    with node.store.reading() as session:
+        where = queries.conditions(query.filter, node.taxonomy, node.store.dialect)
+        rows = queries.page_ids(session, where, query.sort, query.limit + 1, after)
+        more = len(rows) > query.limit
+        rows = rows[: query.limit]
+        items = load_incidents(session, [row_id for row_id, _ in rows], node.taxonomy)
+        next_cursor = encode_cursor(query.sort, rows[-1][1], rows[-1][0]) if more and rows else None
+        total = queries.count(session, where) if query.include_total else None
+        facets = None
+        if query.facets:
+            counts = queries.facet_counts(session, where, list(dict.fromkeys(query.facets)), node.taxonomy)
+            facets = {name: [FacetValue(v, facet_label(node.taxonomy, name, v), n) for v, n in pairs]
+                      for name, pairs in counts.items()}
+    return IncidentPage(items=items, next_cursor=next_cursor, total=total, facets=facets)
+
+
+def facet_label(taxonomy: Taxonomy, facet: str, value: str) -> str:
+    vocabularies = {
+        "tactic": "tactics",
+        "tactic_family": "tactic_families",
+        "target_category": "target_categories",
+        "vulnerability": "vulnerability_flags",
+        "verification": "verification_levels",
+        "tlp": "tlp",
+        "host_state_role": "host_state_roles",
+        "date_precision": "date_precision",
+    }
+    if facet in ("origin", "host"):
+        return country_name(value)
+    if facet in vocabularies:
+        return taxonomy.vocabulary(vocabularies[facet]).label(value)
+    return value
+
+
+def encode_cursor(sort: str, value: Any, row_id: int) -> str:
+    if isinstance(value, dt.datetime | dt.date):
+        value = value.isoformat()
+    payload = json.dumps([sort, value, row_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> queries.Keyset:
+    """Read a cursor made by `encode_cursor`; raise ValueError when it is damaged or belongs to another sort order."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        cursor_sort, value, row_id = json.loads(raw)
+    except (binascii.Error, ValueError, TypeError):
+        raise ValueError("the cursor is damaged; start again from the first page") from None
+    if cursor_sort != sort:
+        raise ValueError(f"the cursor belongs to sort {cursor_sort!r}, not {sort!r}")
+    if not isinstance(row_id, int) or not isinstance(value, str):
+        raise ValueError("the cursor is damaged; start again from the first page")
+    try:
+        parsed: Any = dt.date.fromisoformat(value) if sort.lstrip("-") == "date" else dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("the cursor is damaged; start again from the first page") from None
+    return queries.Keyset(sort=sort, value=parsed, id=row_id)

@@ -1,0 +1,32 @@
+"""The node: everything a use case needs (settings, store, taxonomy, identity vault), opened once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tnrwatch.crypto.vault import Vault
+from tnrwatch.settings import Settings
+from tnrwatch.store.db import Store
+from tnrwatch.taxonomy import Taxonomy, default_taxonomy
+
+
+@dataclass
+class Node:
+    settings: Settings
+    store: Store
+    taxonomy: Taxonomy
+    _vault: Vault | None = field(default=None, repr=False)
+
+    @classmethod
+    def open(cls, settings: Settings, taxonomy: Taxonomy | None = None) -> Node:
+        return cls(settings=settings, store=Store.from_settings(settings), taxonomy=taxonomy or default_taxonomy())
+
+    @property
+    def vault(self) -> Vault:
+        """The identity vault, opened on first use (creating the first key if the key directory is empty)."""
+        if self._vault is None:
+            self._vault = Vault.open(self.settings.resolved_key_dir)
+        return self._vault
+
+    def close(self) -> None:
+        self.store.dispose()

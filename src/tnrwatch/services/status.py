@@ -1,0 +1,30 @@
+"""What a node says about itself: versions, the database it runs on, and whether it holds synthetic demo data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+import tnrwatch
+from tnrwatch.services.node import Node
+from tnrwatch.store.models import Incident
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    version: str
+    taxonomy_version: str
+    database: str
+    holds_synthetic_data: bool
+
+
+def node_status(node: Node) -> NodeStatus:
+    with node.store.reading() as session:
+        synthetic = session.scalar(select(Incident.id).where(Incident.synthetic.is_(True)).limit(1)) is not None
+    return NodeStatus(
+        version=tnrwatch.__version__,
+        taxonomy_version=node.taxonomy.version,
+        database=node.store.dialect,
+        holds_synthetic_data=synthetic,
+    )

@@ -1,0 +1,60 @@
+"""One typed, frozen settings object, read from TNRWATCH_* environment variables.
+
+Every setting has a default and a help line (its `description`); `tests/test_settings.py` fails when the README does not
+document one. Pass the object down (`create_app(settings)`, `open_store(settings)`); never read the environment elsewhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TNRWATCH_", frozen=True, extra="ignore")
+
+    home: Path = Field(
+        Path("var"),
+        description="Folder for the node's state: the SQLite database (by default) and the key directory.",
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the store, e.g. postgresql+psycopg://user@host/db. "
+        "Empty: a SQLite file `tnrwatch.sqlite3` under TNRWATCH_HOME.",
+    )
+    key_dir: Path | None = Field(
+        None,
+        description="Folder holding the node's secret keys (the vault key that encrypts person identities). "
+        "Empty: `keys/` under TNRWATCH_HOME. Keep it out of database backups.",
+    )
+    host: str = Field("127.0.0.1", description="Address `tnrwatch serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `tnrwatch serve` listens on.")
+    workers: int = Field(1, ge=1, le=64, description="Web worker processes started by `tnrwatch serve`.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Lowest level written to the log. Logs never hold IP addresses, names or report content."
+    )
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
+        "FULL",
+        description="SQLite `synchronous` pragma. FULL survives power loss after every commit; NORMAL (WAL) survives a "
+        "process crash but may lose the last commits on power loss, and writes faster.",
+    )
+    page_size: int = Field(50, ge=1, le=1000, description="Incidents per page when a request names no `limit`.")
+    max_page_size: int = Field(1000, ge=1, le=10000, description="Largest `limit` a request may ask for.")
+    db_pool_size: int = Field(5, ge=1, le=100, description="Connections each process keeps open to PostgreSQL.")
+    api_docs: bool = Field(True, description="Serve the interactive API documentation at /api/v1/docs.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _empty_is_default(cls, value: str | None) -> str | None:
+        return value or None
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.home / 'tnrwatch.sqlite3').as_posix()}"
+
+    @property
+    def resolved_key_dir(self) -> Path:
+        return self.key_dir or self.home / "keys"

@@ -1,0 +1,287 @@
+"""The tables. Coded incident data lives here in the clear; person identities only as ciphertext (`PersonIdentity`).
+
+Multi-valued codes of an incident (origins, tactics, target categories, vulnerability flags) sit in narrow link tables
+keyed (incident_id, code), each with a (code, incident_id) index, so that filters and facet counts stay index-only.
+Tactic families are not stored: the taxonomy derives them from tactics.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from tnrwatch.store.types import UTCDateTime, utcnow
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Incident(Base):
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    date_start: Mapped[dt.date] = mapped_column(Date)
+    date_end: Mapped[dt.date] = mapped_column(Date)
+    date_precision: Mapped[str] = mapped_column(String(16))
+    host_state_role: Mapped[str] = mapped_column(String(32))
+    target_count: Mapped[int | None] = mapped_column(Integer)
+    mass_event: Mapped[bool] = mapped_column(Boolean)
+    verification: Mapped[str] = mapped_column(String(32))
+    tlp: Mapped[str] = mapped_column(String(16))
+    taxonomy_version: Mapped[str] = mapped_column(String(16))
+    provenance: Mapped[str | None] = mapped_column(String(300))
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    coded_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+
+    locations: Mapped[list[IncidentLocation]] = relationship(
+        order_by="IncidentLocation.position", cascade="all, delete-orphan", passive_deletes=True
+    )
+    sources: Mapped[list[Source]] = relationship(
+        order_by="Source.position", cascade="all, delete-orphan", passive_deletes=True
+    )
+    coded_by: Mapped[Account | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("date_end >= date_start", name="date_order"),
+        Index(None, "date_start", "id"),
+        Index(None, "created_at", "id"),
+        Index(None, "updated_at", "id"),
+        Index(None, "verification"),
+        Index(None, "tlp"),
+        Index(None, "synthetic"),
+    )
+
+
+class IncidentLocation(Base):
+    __tablename__ = "incident_location"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    country: Mapped[str] = mapped_column(String(2))
+    geo_precision: Mapped[str] = mapped_column(String(16))
+    admin1: Mapped[str | None] = mapped_column(String(120))
+    place: Mapped[str | None] = mapped_column(String(120))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    obfuscated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        Index(None, "incident_id", "position", unique=True),
+        Index(None, "country", "incident_id"),
+        Index(None, "lat", "lon"),
+    )
+
+
+class IncidentOrigin(Base):
+    __tablename__ = "incident_origin"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True)
+    country: Mapped[str] = mapped_column(String(2), primary_key=True)
+
+    __table_args__ = (Index(None, "country", "incident_id"),)
+
+
+class IncidentTactic(Base):
+    __tablename__ = "incident_tactic"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True)
+    tactic: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+    __table_args__ = (Index(None, "tactic", "incident_id"),)
+
+
+class IncidentTarget(Base):
+    __tablename__ = "incident_target"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True)
+    category: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+    __table_args__ = (Index(None, "category", "incident_id"),)
+
+
+class IncidentVulnerability(Base):
+    __tablename__ = "incident_vulnerability"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True)
+    flag: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+    __table_args__ = (Index(None, "flag", "incident_id"),)
+
+
+class Source(Base):
+    __tablename__ = "source"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    publisher: Mapped[str | None] = mapped_column(String(120))
+    published_on: Mapped[dt.date | None] = mapped_column(Date)
+    reliability: Mapped[str] = mapped_column(String(1))
+    credibility: Mapped[str] = mapped_column(String(1))
+
+    __table_args__ = (Index(None, "incident_id", "position", unique=True),)
+
+
+class Person(Base):
+    """A target, relative or witness, known by a pseudonym. Who they are lives only in `PersonIdentity`, encrypted."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    pseudonym: Mapped[str] = mapped_column(String(120), unique=True)
+    at_risk: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_to_share: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    identity: Mapped[PersonIdentity | None] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, lazy="raise"
+    )
+
+
+class PersonIdentity(Base):
+    """A person's identity fields as one AEAD ciphertext, bound to the person's uuid; `key_id` names the vault key."""
+
+    __tablename__ = "person_identity"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(64))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IncidentPerson(Base):
+    __tablename__ = "incident_person"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32))
+
+    __table_args__ = (Index(None, "person_id", "incident_id"),)
+
+
+class Actor(Base):
+    """Someone on the perpetrator side: a state, an agency, a proxy or an official (FollowTheMoney-compatible)."""
+
+    __tablename__ = "actor"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    actor_type: Mapped[str] = mapped_column(String(40))
+    country: Mapped[str | None] = mapped_column(String(2))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("actor.id", ondelete="RESTRICT"))
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    description: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    parent: Mapped[Actor | None] = relationship(remote_side=[id])
+
+    __table_args__ = (Index(None, "country", "actor_type"), Index(None, "name"))
+
+
+class IncidentActor(Base):
+    __tablename__ = "incident_actor"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="RESTRICT"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32))
+
+    __table_args__ = (Index(None, "actor_id", "incident_id"),)
+
+
+class Account(Base):
+    """A staff member or machine client. The focal-point work grows this (passwords, 2FA, jurisdictions)."""
+
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(32))
+    display_name: Mapped[str] = mapped_column(String(120), default="")
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiToken(Base):
+    """A personal API token. Only its SHA-256 is kept: tokens carry 256 random bits, so a fast hash is enough."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    account: Mapped[Account] = relationship()
+
+
+class Change(Base):
+    """Who changed what, written by the one place services record writes (`services.changes`). Field names only,
+    never values: values may hold names or report content. The focal-point work hash-chains this into the audit log."""
+
+    __tablename__ = "change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(32))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_uuid: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    note: Mapped[str] = mapped_column(String(300), default="")
+
+    __table_args__ = (Index(None, "entity", "entity_uuid"), Index(None, "at"))
+
+
+class Meta(Base):
+    """Node-wide key/value facts (e.g. whether the node holds synthetic demo data)."""
+
+    __tablename__ = "node_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

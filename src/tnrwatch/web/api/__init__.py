@@ -1,0 +1,1 @@
+"""The JSON API under /api/v1, documented by OpenAPI at /api/v1/openapi.json."""

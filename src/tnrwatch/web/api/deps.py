@@ -1,0 +1,69 @@
+"""What API routes depend on: the node, the principal behind the bearer token, and strict query parsing."""
+
+from __future__ import annotations
+
+from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from tnrwatch.errors import FieldError, InvalidInput, NotAuthenticated
+from tnrwatch.services import accounts
+from tnrwatch.services.node import Node
+from tnrwatch.services.policy import Principal
+
+bearer = HTTPBearer(auto_error=False, description="A personal API token from `tnrwatch tokens create USERNAME`.")
+
+
+def get_node(request: Request) -> Node:
+    node: Node = request.app.state.node
+    return node
+
+
+def get_principal(
+    node: Node = Depends(get_node), credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise NotAuthenticated("a valid API token is required: send it as `Authorization: Bearer TOKEN`")
+    return accounts.authenticate(node, credentials.credentials)
+
+
+def strict_query(request: Request) -> None:
+    """A misspelt filter must not silently widen a search: a query parameter the route does not declare is an error.
+    Used as a router-wide dependency; the declared names come from the route's own signature."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    allowed = _ALLOWED_BY_ROUTE.get(id(route))
+    if allowed is None:
+        allowed = _ALLOWED_BY_ROUTE[id(route)] = _declared_query_names(dependant)
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        valid = ", ".join(sorted(allowed)) or "none"
+        errors = [FieldError(("query", name), f"unknown parameter; valid: {valid}") for name in unknown]
+        raise InvalidInput("the request has unknown query parameters", errors)
+
+
+_ALLOWED_BY_ROUTE: dict[int, frozenset[str]] = {}
+
+
+def _declared_query_names(dependant: Dependant) -> frozenset[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _declared_query_names(sub)
+    return frozenset(names)
+
+
+def split_values(values: list[str] | None) -> list[str]:
+    """Accept both `?origin=CN&origin=RU` and `?origin=CN,RU`."""
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+def parse_if_match(header: str | None) -> int | None:
+    """The version an If-Match header names (`"3"`, `W/"3"` or `3`); None when absent."""
+    if header is None:
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise InvalidInput("If-Match must name a version, as in the ETag header", [FieldError(("header", "If-Match"), "not a version")])
+    return int(value)

@@ -1,0 +1,199 @@
+"""/api/v1/incidents: search with filters, facets and cursors; create; read; update; GeoJSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Header, Query, Response
+from pydantic import BaseModel
+
+from tnrwatch.domain.filters import FACET_NAMES, SORT_KEYS, BBox, IncidentFilter
+from tnrwatch.domain.incident import IncidentIn, IncidentOut
+from tnrwatch.domain.validation import try_validate
+from tnrwatch.errors import FieldError, InvalidInput
+from tnrwatch.interop.geojson import incidents_to_feature_collection
+from tnrwatch.services import incidents
+from tnrwatch.services.node import Node
+from tnrwatch.services.policy import Principal
+from tnrwatch.web.api.deps import get_node, get_principal, parse_if_match, split_values
+from tnrwatch.web.errors import ErrorResponse
+
+router = APIRouter(tags=["incidents"], responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 422: {"model": ErrorResponse}})
+
+
+
+class FacetValueResponse(BaseModel):
+    value: str
+    label: str
+    count: int
+
+
+class IncidentPageResponse(BaseModel):
+    items: list[IncidentOut]
+    next_cursor: str | None = None
+    total: int | None = None
+    facets: dict[str, list[FacetValueResponse]] | None = None
+
+
+def incident_filter(
+    node: Node = Depends(get_node),
+    origin: Annotated[list[str] | None, Query(description="Origin (perpetrator) state, ISO alpha-2; repeat or comma-separate.")] = None,
+    host: Annotated[list[str] | None, Query(description="Host state, ISO alpha-2.")] = None,
+    tactic: Annotated[list[str] | None, Query(description="Tactic code (see /api/v1/taxonomy).")] = None,
+    tactic_family: Annotated[list[str] | None, Query(description="Tactic family code.")] = None,
+    target_category: Annotated[list[str] | None, Query(description="Target category code.")] = None,
+    vulnerability: Annotated[list[str] | None, Query(description="Vulnerability flag code.")] = None,
+    verification: Annotated[list[str] | None, Query(description="Verification level code.")] = None,
+    tlp: Annotated[list[str] | None, Query(description="TLP marking code.")] = None,
+    host_state_role: Annotated[list[str] | None, Query(description="Host-state role code.")] = None,
+    date_from: Annotated[dt.date | None, Query(description="Incidents whose date range ends on or after this day.")] = None,
+    date_to: Annotated[dt.date | None, Query(description="Incidents whose date range starts on or before this day.")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Full-text search over title and summary.")] = None,
+    bbox: Annotated[str | None, Query(description="west,south,east,north in degrees.")] = None,
+    synthetic: Annotated[bool | None, Query(description="Only synthetic (true) or only real (false) incidents.")] = None,
+) -> IncidentFilter:
+    errors: list[FieldError] = []
+    box = None
+    if bbox is not None:
+        try:
+            box = BBox.parse(bbox)
+        except ValueError as exc:
+            errors.append(FieldError(("query", "bbox"), str(exc)))
+    raw: dict[str, Any] = {
+        "origin": split_values(origin),
+        "host": split_values(host),
+        "tactic": split_values(tactic),
+        "tactic_family": split_values(tactic_family),
+        "target_category": split_values(target_category),
+        "vulnerability": split_values(vulnerability),
+        "verification": split_values(verification),
+        "tlp": split_values(tlp),
+        "host_state_role": split_values(host_state_role),
+        "date_from": date_from,
+        "date_to": date_to,
+        "q": q,
+        "synthetic": synthetic,
+    }
+    parsed = try_validate(IncidentFilter, raw, node.taxonomy, prefix=("query",))
+    if isinstance(parsed, list):
+        errors.extend(parsed)
+    if errors or isinstance(parsed, list):
+        raise InvalidInput("the search is invalid", errors)
+    return parsed.model_copy(update={"bbox": box}) if box else parsed
+
+
+def _page_query(
+    node: Node,
+    flt: IncidentFilter,
+    sort: str,
+    limit: int | None,
+    cursor: str | None,
+    facets: list[str] | None = None,
+    include_total: bool = False,
+) -> incidents.IncidentQuery:
+    return incidents.IncidentQuery(
+        filter=flt,
+        sort=sort,
+        limit=limit or node.settings.page_size,
+        cursor=cursor,
+        facets=split_values(facets),
+        include_total=include_total,
+    )
+
+
+@router.get("/incidents", response_model=IncidentPageResponse, summary="Search incidents")
+def list_incidents(
+    node: Node = Depends(get_node),
+    principal: Principal = Depends(get_principal),
+    flt: IncidentFilter = Depends(incident_filter),
+    sort: Annotated[str, Query(description=f"One of {', '.join(SORT_KEYS)}.")] = "-date",
+    limit: Annotated[int | None, Query(ge=1, le=10000, description="Incidents per page.")] = None,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+    facets: Annotated[list[str] | None, Query(description=f"Facet counts to add: {', '.join(FACET_NAMES)}.")] = None,
+    include_total: Annotated[bool, Query(description="Count every matching incident.")] = False,
+) -> IncidentPageResponse:
+    _check_limit(node, limit)
+    page = incidents.search_incidents(node, principal, _page_query(node, flt, sort, limit, cursor, facets, include_total))
+    return IncidentPageResponse(
+        items=page.items,
+        next_cursor=page.next_cursor,
+        total=page.total,
+        facets=(
+            {name: [FacetValueResponse(value=v.value, label=v.label, count=v.count) for v in values] for name, values in page.facets.items()}
+            if page.facets is not None
+            else None
+        ),
+    )
+
+
+def _check_limit(node: Node, limit: int | None) -> None:
+    if limit is not None and limit > node.settings.max_page_size:
+        raise InvalidInput(
+            "the page is too large",
+            [FieldError(("query", "limit"), f"at most {node.settings.max_page_size} incidents per page")],
+        )
+
+
+@router.get(
+    "/incidents.geojson",
+    summary="Search incidents as GeoJSON",
+    response_class=Response,
+    responses={200: {"content": {"application/geo+json": {}}, "description": "A FeatureCollection, one feature per location."}},
+)
+def incidents_geojson(
+    node: Node = Depends(get_node),
+    principal: Principal = Depends(get_principal),
+    flt: IncidentFilter = Depends(incident_filter),
+    sort: Annotated[str, Query()] = "-date",
+    limit: Annotated[int | None, Query(ge=1, le=10000)] = None,
+    cursor: Annotated[str | None, Query()] = None,
+) -> Response:
+    _check_limit(node, limit)
+    page = incidents.search_incidents(node, principal, _page_query(node, flt, sort, limit, cursor))
+    body = incidents_to_feature_collection(page.items, node.taxonomy, next_cursor=page.next_cursor)
+    return Response(body, media_type="application/geo+json")
+
+
+@router.post("/incidents", status_code=201, response_model=IncidentOut, summary="Create an incident")
+def create_incident(
+    response: Response,
+    incident: IncidentIn,
+    node: Node = Depends(get_node),
+    principal: Principal = Depends(get_principal),
+) -> IncidentOut:
+    created = incidents.create_incident(node, principal, incident)
+    response.headers["ETag"] = f'"{created.version}"'
+    response.headers["Location"] = f"/api/v1/incidents/{created.id}"
+    return created
+
+
+@router.get("/incidents/{incident_id}", response_model=IncidentOut, summary="Read an incident", responses={404: {"model": ErrorResponse}})
+def get_incident(
+    incident_id: uuid.UUID, response: Response, node: Node = Depends(get_node), principal: Principal = Depends(get_principal)
+) -> IncidentOut:
+    incident = incidents.get_incident(node, principal, incident_id)
+    response.headers["ETag"] = f'"{incident.version}"'
+    return incident
+
+
+@router.patch(
+    "/incidents/{incident_id}",
+    response_model=IncidentOut,
+    summary="Update an incident",
+    responses={404: {"model": ErrorResponse}, 412: {"model": ErrorResponse}},
+)
+def patch_incident(
+    incident_id: uuid.UUID,
+    response: Response,
+    patch: Annotated[dict[str, Any], Body(description="Fields to replace; lists are replaced whole.")],
+    if_match: Annotated[str | None, Header(description="The ETag you read; refused with 412 if the incident changed since.")] = None,
+    node: Node = Depends(get_node),
+    principal: Principal = Depends(get_principal),
+) -> IncidentOut:
+    updated = incidents.update_incident(node, principal, incident_id, patch, parse_if_match(if_match))
+    response.headers["ETag"] = f'"{updated.version}"'
+    return updated
+
+

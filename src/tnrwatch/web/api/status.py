@@ -1,0 +1,32 @@
+"""/api/v1/status: which tnrwatch, which taxonomy, which database, and whether the data is synthetic."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+
+from tnrwatch.services.node import Node
+from tnrwatch.services.policy import Principal
+from tnrwatch.services.status import node_status
+from tnrwatch.web.api.deps import get_node, get_principal
+
+router = APIRouter(tags=["node"])
+
+
+class StatusResponse(BaseModel):
+    ok: bool = True
+    version: str
+    taxonomy_version: str
+    database: str
+    holds_synthetic_data: bool
+
+
+@router.get("/status", response_model=StatusResponse, summary="What this node runs")
+def get_status(node: Node = Depends(get_node), _principal: Principal = Depends(get_principal)) -> StatusResponse:
+    status = node_status(node)
+    return StatusResponse(
+        version=status.version,
+        taxonomy_version=status.taxonomy_version,
+        database=status.database,
+        holds_synthetic_data=status.holds_synthetic_data,
+    )

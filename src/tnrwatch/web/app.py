@@ -1,0 +1,76 @@
+"""create_app(settings): the one place the web application is put together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+import tnrwatch
+from tnrwatch.services.node import Node
+from tnrwatch.settings import Settings
+from tnrwatch.web.api import actors, docs, incidents, persons, status, taxonomy
+from tnrwatch.web.api.deps import strict_query
+from tnrwatch.web.errors import install_error_handlers
+from tnrwatch.web.middleware import RequestLog, SecurityHeaders
+from tnrwatch.web.public import home
+
+STATIC_DIR = Path(__file__).parent / "static"
+API_PREFIX = "/api/v1"
+
+API_DESCRIPTION = """\
+The tnrwatch JSON API. Every route needs a personal API token (`tnrwatch tokens create USERNAME`), sent as
+`Authorization: Bearer TOKEN`. Every failure answers with one shape:
+`{"ok": false, "status": 422, "error": "...", "errors": [{"loc": ["query", "tactic", 0], "msg": "..."}]}`.
+"""
+
+
+def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
+    """Build the application. Pass `node` to share an already open node (tests); else one is opened at start-up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = node is None
+        app.state.node = node or Node.open(settings)
+        try:
+            yield
+        finally:
+            if own:
+                app.state.node.close()
+
+    app = FastAPI(
+        title="tnrwatch",
+        version=tnrwatch.__version__,
+        description=API_DESCRIPTION,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,  # the stock pages load Swagger UI from a CDN; ours serves a vendored copy
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    if node is not None:
+        app.state.node = node
+    app.state.settings = settings
+
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(strict_query)])
+    for module in (status, incidents, taxonomy, persons, actors):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.include_router(home.router)
+    if settings.api_docs:
+        app.include_router(docs.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    install_error_handlers(app)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestLog)
+    logging.getLogger("tnrwatch").setLevel(settings.log_level.upper())
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for `uvicorn --factory` (used by `tnrwatch serve --workers N`): settings from TNRWATCH_* variables."""
+    return create_app(Settings())

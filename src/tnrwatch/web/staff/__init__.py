@@ -1,0 +1,1 @@
+"""The staff zone: officers' and analysts' pages (grown by the focal-point work)."""
