@@ -66,9 +66,17 @@ def postgres_databases() -> Iterator[PostgresDatabases | None]:
     databases.drop_all()
 
 
+def skip_without_postgres() -> None:
+    reason = f"PostgreSQL tests need {PG_URL_VARIABLE} (CI sets it)"
+    if os.environ.get("TNRWATCH_REQUIRE_POSTGRES"):
+        pytest.fail(reason + ", and TNRWATCH_REQUIRE_POSTGRES is set")
+    pytest.skip(reason)
+
+
 def require_postgres(databases: PostgresDatabases | None) -> PostgresDatabases:
     if databases is None:
-        pytest.skip(f"PostgreSQL tests need {PG_URL_VARIABLE} (CI sets it)")
+        skip_without_postgres()
+    assert databases is not None
     return databases
 
 
@@ -105,7 +113,8 @@ def database_url(
         yield f"sqlite:///{path}"
         return
     if postgres_session_url is None:
-        pytest.skip(f"PostgreSQL tests need {PG_URL_VARIABLE} (CI sets it)")
+        skip_without_postgres()
+    assert postgres_session_url is not None
     yield postgres_session_url
     _empty_postgres(postgres_session_url)
 
@@ -133,3 +142,22 @@ def node(settings: Settings) -> Iterator[Node]:
 @pytest.fixture
 def operator() -> Principal:
     return Principal.operator()
+
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI (TNRWATCH_FORBID_SKIPS=1) every test must run: a skip there hides a missing browser, database or file."""
+    if os.environ.get("TNRWATCH_FORBID_SKIPS") and _skipped and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"TNRWATCH_FORBID_SKIPS is set but {len(_skipped)} tests were skipped:", red=True)
+            for nodeid in _skipped[:20]:
+                reporter.write_line(f"  {nodeid}")

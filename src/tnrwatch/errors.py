@@ -11,7 +11,10 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class FieldError:
-    """One thing wrong with one input, and where: `loc` is a path of keys and indexes, e.g. ("sources", 0, "reliability")."""
+    """One thing wrong with one input, and where.
+
+    `loc` is a path of keys and indexes, e.g. ("sources", 0, "reliability").
+    """
 
     loc: tuple[str | int, ...]
     msg: str

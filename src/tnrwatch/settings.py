@@ -1,7 +1,8 @@
 """One typed, frozen settings object, read from TNRWATCH_* environment variables.
 
-Every setting has a default and a help line (its `description`); `tests/test_settings.py` fails when the README does not
-document one. Pass the object down (`create_app(settings)`, `open_store(settings)`); never read the environment elsewhere.
+Every setting has a default and a help line (its `description`); `tests/test_settings.py` fails when the README
+does not document one. Pass the object down (`create_app(settings)`, `Node.open(settings)`); never read the
+environment elsewhere.
 """
 
 from __future__ import annotations
@@ -34,16 +35,21 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535, description="Port `tnrwatch serve` listens on.")
     workers: int = Field(1, ge=1, le=64, description="Web worker processes started by `tnrwatch serve`.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(
-        "info", description="Lowest level written to the log. Logs never hold IP addresses, names or report content."
+        "info",
+        description="Lowest level written to the log. Logs never hold IP addresses, names or report content.",
     )
     sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
         "FULL",
         description="SQLite `synchronous` pragma. FULL survives power loss after every commit; NORMAL (WAL) survives a "
         "process crash but may lose the last commits on power loss, and writes faster.",
     )
-    page_size: int = Field(50, ge=1, le=1000, description="Incidents per page when a request names no `limit`.")
+    page_size: int = Field(
+        50, ge=1, le=1000, description="Incidents per page when a request names no `limit`."
+    )
     max_page_size: int = Field(1000, ge=1, le=10000, description="Largest `limit` a request may ask for.")
-    db_pool_size: int = Field(5, ge=1, le=100, description="Connections each process keeps open to PostgreSQL.")
+    db_pool_size: int = Field(
+        5, ge=1, le=100, description="Connections each process keeps open to PostgreSQL."
+    )
     api_docs: bool = Field(True, description="Serve the interactive API documentation at /api/v1/docs.")
 
     @field_validator("database_url")
@@ -58,3 +64,13 @@ class Settings(BaseSettings):
     @property
     def resolved_key_dir(self) -> Path:
         return self.key_dir or self.home / "keys"
+
+
+def settings_reference() -> str:
+    """The settings as a Markdown table (variable, default, meaning), as the README shows it."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        shown = "(empty)" if default is None else str(default).lower() if isinstance(default, bool) else str(default)
+        rows.append(f"| `TNRWATCH_{name.upper()}` | `{shown}` | {field.description} |")
+    return "\n".join(rows) + "\n"

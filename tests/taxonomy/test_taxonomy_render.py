@@ -16,7 +16,9 @@ def test_json_holds_everything_and_round_trips() -> None:
     tax = default_taxonomy()
     data = taxonomy_to_json(tax)
     assert json.loads(json.dumps(data, ensure_ascii=False)) == data
-    assert (data["version"], data["released"], data["definition"]) == (tax.version, tax.released, tax.definition)
+    assert data["version"] == tax.version
+    assert data["released"] == tax.released
+    assert data["definition"] == tax.definition
     assert list(data["vocabularies"]) == list(tax.vocabularies)
     for name, vocabulary in tax.vocabularies.items():
         assert [term["code"] for term in data["vocabularies"][name]["terms"]] == list(vocabulary.codes)

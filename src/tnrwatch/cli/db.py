@@ -30,7 +30,9 @@ def upgrade(revision: str = typer.Argument("head", help="Revision to upgrade to.
 
 
 @app.command()
-def downgrade(revision: str = typer.Argument(..., help="Revision to go back to ('base' removes everything).")) -> None:
+def downgrade(
+    revision: str = typer.Argument(..., help="Revision to go back to ('base' removes everything)."),
+) -> None:
     """Undo migrations down to REVISION."""
     with handle_errors():
         node = Node.open(load_settings())

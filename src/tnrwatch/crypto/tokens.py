@@ -13,7 +13,7 @@ import re
 import secrets
 import zlib
 
-TOKEN_PREFIX = "tnr_"
+TOKEN_PREFIX = "tnr_"  # noqa: S105 (a public marker, not a secret)
 _TOKEN_PATTERN = re.compile(r"^tnr_([A-Za-z0-9_-]{43})([0-9a-f]{6})$")
 
 

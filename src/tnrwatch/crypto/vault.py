@@ -3,13 +3,14 @@
 Each record is sealed with XChaCha20-Poly1305 (libsodium's IETF AEAD) under the newest vault key; the associated data
 binds the ciphertext to the record it belongs to (e.g. the person's uuid), so ciphertext moved to another row by someone
 with database access fails to open. Keys are 32 random bytes in files `vault-<id>.key` (mode 0600, folder 0700); old
-keys stay so that older records still open. A database backup without the key directory reveals no identity.
+keys stay so that older records still open. A key's id starts with its creation time (UTC). A database backup without the key directory reveals no identity.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,20 +41,21 @@ class Vault:
     @classmethod
     def open(cls, key_dir: Path, *, create: bool = True) -> Vault:
         """Load every vault key in `key_dir`; create the folder and a first key when there is none and `create`."""
-        keys: dict[str, tuple[float, bytes]] = {}
+        keys: dict[str, bytes] = {}
         if key_dir.is_dir():
             for path in key_dir.glob("vault-*.key"):
                 data = path.read_bytes()
                 if len(data) != _KEY_BYTES:
-                    raise VaultError(f"vault key {path.name} is damaged: {len(data)} bytes, expected {_KEY_BYTES}")
-                keys[path.stem.removeprefix("vault-")] = (path.stat().st_mtime, data)
+                    raise VaultError(
+                        f"vault key {path.name} is damaged: {len(data)} bytes, expected {_KEY_BYTES}"
+                    )
+                keys[path.stem.removeprefix("vault-")] = data
         if not keys:
             if not create:
                 raise VaultError(f"no vault key in {key_dir}; run `tnrwatch db upgrade` to create one")
             create_key(key_dir)
             return cls.open(key_dir, create=False)
-        active = max(keys, key=lambda key_id: (keys[key_id][0], key_id))
-        return cls({key_id: data for key_id, (_, data) in keys.items()}, active)
+        return cls(keys, max(keys))  # key ids start with their creation time, so the largest is the newest
 
     def seal(self, plaintext: bytes, associated_data: bytes) -> Sealed:
         nonce = secrets.token_bytes(_NONCE_BYTES)
@@ -69,14 +71,16 @@ class Vault:
         try:
             return bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(box, associated_data, nonce, key)
         except CryptoError:
-            raise VaultError("a vault record does not open: wrong key, or ciphertext moved or altered") from None
+            raise VaultError(
+                "a vault record does not open: wrong key, or ciphertext moved or altered"
+            ) from None
 
 
 def create_key(key_dir: Path) -> str:
     """Write a new vault key and return its id. The newest key seals new records."""
     key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(key_dir, 0o700)
-    key_id = secrets.token_hex(8)
+    key_dir.chmod(0o700)
+    key_id = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{secrets.token_hex(4)}"
     path = key_dir / f"vault-{key_id}.key"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:

@@ -24,7 +24,7 @@ class ActorIn(BaseModel):
 
 
 class ActorOut(ActorIn):
-    id: UUID  # type: ignore[assignment]  # narrowed: a stored actor always has an id
+    id: UUID  # narrowed: a stored actor always has an id
     ftm_schema: str
     version: int
     created_at: dt.datetime

@@ -57,13 +57,19 @@ VulnerabilityCode = Annotated[Code, _in_vocabulary("vulnerability_flags")]
 ActorTypeCode = Annotated[Code, _in_vocabulary("actor_types")]
 HostStateRoleCode = Annotated[Code, _in_vocabulary("host_state_roles")]
 VerificationCode = Annotated[Code, _in_vocabulary("verification_levels")]
-ReliabilityCode = Annotated[Code, BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v),
-                            _in_vocabulary("source_reliability")]
-CredibilityCode = Annotated[Code, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v),
-                            _in_vocabulary("source_credibility")]
+ReliabilityCode = Annotated[
+    Code,
+    BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v),
+    _in_vocabulary("source_reliability"),
+]
+CredibilityCode = Annotated[
+    Code, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v), _in_vocabulary("source_credibility")
+]
 DatePrecisionCode = Annotated[Code, _in_vocabulary("date_precision")]
 GeoPrecisionCode = Annotated[Code, _in_vocabulary("geo_precision")]
-TlpCode = Annotated[Code, BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v), _in_vocabulary("tlp")]
+TlpCode = Annotated[
+    Code, BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v), _in_vocabulary("tlp")
+]
 PersonRoleCode = Annotated[Code, _in_vocabulary("person_roles")]
 ActorRoleCode = Annotated[Code, _in_vocabulary("actor_roles")]
 CountryCode = Annotated[str, AfterValidator(_country)]

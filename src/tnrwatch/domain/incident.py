@@ -175,7 +175,9 @@ class IncidentIn(_Strict):
     def _end_after_start(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
         start = info.data.get("date_start")
         if value is not None and start is not None and value < start:
-            raise PydanticCustomError("date_order", "must be on or after date_start ({start})", {"start": str(start)})
+            raise PydanticCustomError(
+                "date_order", "must be on or after date_start ({start})", {"start": str(start)}
+            )
         return value
 
     @field_validator("mass_event")
@@ -186,7 +188,11 @@ class IncidentIn(_Strict):
             raise PydanticCustomError(
                 "mass_event",
                 "must be {expected} when target_count is {count} (a mass event has {n} or more targets)",
-                {"expected": str(count >= MASS_EVENT_TARGETS).lower(), "count": count, "n": MASS_EVENT_TARGETS},
+                {
+                    "expected": str(count >= MASS_EVENT_TARGETS).lower(),
+                    "count": count,
+                    "n": MASS_EVENT_TARGETS,
+                },
             )
         return value
 
@@ -232,8 +238,8 @@ def _links_once(links: list[LinkT]) -> list[LinkT]:
 class IncidentOut(IncidentIn):
     """An incident as stored: with its id, version, taxonomy version and bookkeeping."""
 
-    id: UUID  # type: ignore[assignment]  # narrowed: a stored incident always has an id
-    taxonomy_version: str  # type: ignore[assignment]
+    id: UUID  # narrowed: a stored incident always has an id
+    taxonomy_version: str  # narrowed: stamped when stored
     tactic_families: list[str]
     version: int
     created_at: dt.datetime

@@ -46,5 +46,6 @@ class PersonOut(BaseModel):
     created_at: dt.datetime
     updated_at: dt.datetime
     identity: PersonIdentity | None = Field(
-        None, description="Only when asked for explicitly by a role that may read identities; the read is recorded."
+        None,
+        description="Only when asked for explicitly by a role that may read identities; the read is recorded.",
     )

@@ -20,10 +20,22 @@ def _no_control_in_line(value: str) -> str:
 
 def _no_control(value: str) -> str:
     if _CONTROL.search(value):
-        raise PydanticCustomError("control_character", "must not contain control characters (tabs and line breaks are fine)")
+        raise PydanticCustomError(
+            "control_character", "must not contain control characters (tabs and line breaks are fine)"
+        )
     return value
 
 
-Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), AfterValidator(_no_control_in_line)]
-ShortLine = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), AfterValidator(_no_control_in_line)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20000), AfterValidator(_no_control)]
+Line = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=300),
+    AfterValidator(_no_control_in_line),
+]
+ShortLine = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
+    AfterValidator(_no_control_in_line),
+]
+LongText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=20000), AfterValidator(_no_control)
+]

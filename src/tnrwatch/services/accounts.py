@@ -18,7 +18,7 @@ from tnrwatch.store.types import utcnow
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 # One message for every failed token check, so that a caller learns nothing about which tokens exist.
-_BAD_TOKEN = "a valid API token is required: send it as `Authorization: Bearer TOKEN`"
+_BAD_TOKEN = "a valid API token is required: send it as `Authorization: Bearer TOKEN`"  # noqa: S105 (a message)
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,17 @@ class NewToken:
     expires_at: dt.datetime | None
 
 
-def add_account(node: Node, principal: Principal, username: str, role: str, display_name: str = "") -> AccountOut:
+def add_account(
+    node: Node, principal: Principal, username: str, role: str, display_name: str = ""
+) -> AccountOut:
     errors = []
     if not USERNAME_PATTERN.match(username):
-        errors.append(FieldError(("username",), "use 2-64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"))
+        errors.append(
+            FieldError(
+                ("username",),
+                "use 2-64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit",
+            )
+        )
     if role not in ROLES:
         errors.append(FieldError(("role",), f"unknown role {role!r}; valid roles: {', '.join(ROLES)}"))
     if errors:
@@ -52,7 +59,9 @@ def add_account(node: Node, principal: Principal, username: str, role: str, disp
         account = Account(username=username, role=role, display_name=display_name, created_at=utcnow())
         session.add(account)
         session.flush()
-        record_change(session, principal, "create", "account", fields=["username", "role"], note=f"account {account.id}")
+        record_change(
+            session, principal, "create", "account", fields=["username", "role"], note=f"account {account.id}"
+        )
         return _out(account)
 
 
@@ -83,7 +92,9 @@ def create_token(
                 expires_at=expires_at,
             )
         )
-        record_change(session, principal, "create", "api_token", fields=["name"], note=f"account {account.id}")
+        record_change(
+            session, principal, "create", "api_token", fields=["name"], note=f"account {account.id}"
+        )
         return NewToken(token=token, prefix=display_prefix(token), username=username, expires_at=expires_at)
 
 

@@ -19,7 +19,7 @@ from tnrwatch.store.models import Actor
 from tnrwatch.store.types import utcnow
 from tnrwatch.taxonomy import Taxonomy
 
-_EDITABLE = frozenset(ActorIn.model_fields) - {"id"}
+_EDITABLE: set[str] = set(ActorIn.model_fields) - {"id"}
 
 
 def create_actor(node: Node, principal: Principal, raw: Mapping[str, Any] | ActorIn) -> ActorOut:
@@ -39,7 +39,11 @@ def create_actor(node: Node, principal: Principal, raw: Mapping[str, Any] | Acto
 
 
 def update_actor(
-    node: Node, principal: Principal, actor_uuid: uuid.UUID, patch: Mapping[str, Any], expected_version: int | None = None
+    node: Node,
+    principal: Principal,
+    actor_uuid: uuid.UUID,
+    patch: Mapping[str, Any],
+    expected_version: int | None = None,
 ) -> ActorOut:
     require(principal, "actor:write")
     unknown = [FieldError((name,), "unknown field") for name in patch if name not in _EDITABLE]
@@ -52,7 +56,9 @@ def update_actor(
         current = _out(row, parent_uuid, node.taxonomy).model_dump(include=_EDITABLE)
         actor = validate(ActorIn, {**current, **patch}, node.taxonomy, what="actor")
         if actor.parent_id == actor_uuid:
-            raise InvalidInput("an actor cannot be its own parent", [FieldError(("parent_id",), "names this actor")])
+            raise InvalidInput(
+                "an actor cannot be its own parent", [FieldError(("parent_id",), "names this actor")]
+            )
         _apply(session, row, actor)
         row.version += 1
         row.updated_at = utcnow()
@@ -68,7 +74,13 @@ def get_actor(node: Node, principal: Principal, actor_uuid: uuid.UUID) -> ActorO
 
 
 def list_actors(
-    node: Node, principal: Principal, *, country: str | None = None, actor_type: str | None = None, limit: int = 100, offset: int = 0
+    node: Node,
+    principal: Principal,
+    *,
+    country: str | None = None,
+    actor_type: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> list[ActorOut]:
     require(principal, "actor:read")
     parent = aliased(Actor)
@@ -92,14 +104,19 @@ def _apply(session: Session, row: Actor, actor: ActorIn) -> None:
     if actor.parent_id is not None:
         parent_id = session.scalar(select(Actor.id).where(Actor.uuid == actor.parent_id))
         if parent_id is None:
-            raise InvalidInput("the actor names an unknown parent", [FieldError(("parent_id",), f"no actor with id {actor.parent_id}")])
+            raise InvalidInput(
+                "the actor names an unknown parent",
+                [FieldError(("parent_id",), f"no actor with id {actor.parent_id}")],
+            )
         row.parent_id = parent_id
 
 
 def _find(session: Session, actor_uuid: uuid.UUID) -> tuple[Actor, uuid.UUID | None]:
     parent = aliased(Actor)
     found = session.execute(
-        select(Actor, parent.uuid).outerjoin(parent, Actor.parent_id == parent.id).where(Actor.uuid == actor_uuid)
+        select(Actor, parent.uuid)
+        .outerjoin(parent, Actor.parent_id == parent.id)
+        .where(Actor.uuid == actor_uuid)
     ).first()
     if found is None:
         raise NotFound(f"no actor with id {actor_uuid}")

@@ -118,14 +118,17 @@ def update_incident(
     """Apply a partial update: each field given replaces the stored one whole (lists included); the result is
     validated as a whole incident. With `expected_version`, refuse when someone else changed it first."""
     require(principal, "incident:write")
-    unknown = [FieldError((name,), "unknown field") for name in patch if name not in INCIDENT_FIELDS or name == "id"]
+    unknown = [
+        FieldError((name,), "unknown field") for name in patch if name not in INCIDENT_FIELDS or name == "id"
+    ]
     if unknown:
         raise InvalidInput("the update names fields an incident does not have", unknown)
     with node.store.writing() as session:
         row = _row(session, incident_uuid)
         if expected_version is not None and row.version != expected_version:
             raise PreconditionFailed(
-                f"the incident is at version {row.version}, not {expected_version}: reload it and apply the change again"
+                f"the incident is at version {row.version}, not {expected_version}: "
+                "reload it and apply the change again"
             )
         [current] = load_incidents(session, [row.id], node.taxonomy)
         merged = {**current.model_dump(include=set(INCIDENT_FIELDS) - {"id"}), **patch}
@@ -181,8 +184,10 @@ def search_incidents(node: Node, principal: Principal, query: IncidentQuery) -> 
         facets = None
         if query.facets:
             counts = queries.facet_counts(session, where, list(dict.fromkeys(query.facets)), node.taxonomy)
-            facets = {name: [FacetValue(v, facet_label(node.taxonomy, name, v), n) for v, n in pairs]
-                      for name, pairs in counts.items()}
+            facets = {
+                name: [FacetValue(v, facet_label(node.taxonomy, name, v), n) for v, n in pairs]
+                for name, pairs in counts.items()
+            }
     return IncidentPage(items=items, next_cursor=next_cursor, total=total, facets=facets)
 
 
@@ -223,7 +228,9 @@ def decode_cursor(cursor: str, sort: str) -> queries.Keyset:
     if not isinstance(row_id, int) or not isinstance(value, str):
         raise ValueError("the cursor is damaged; start again from the first page")
     try:
-        parsed: Any = dt.date.fromisoformat(value) if sort.lstrip("-") == "date" else dt.datetime.fromisoformat(value)
+        parsed: Any = (
+            dt.date.fromisoformat(value) if sort.lstrip("-") == "date" else dt.datetime.fromisoformat(value)
+        )
     except ValueError:
         raise ValueError("the cursor is damaged; start again from the first page") from None
     return queries.Keyset(sort=sort, value=parsed, id=row_id)

@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from tnrwatch.taxonomy import Taxonomy
 from tnrwatch.domain.incident import ActorLink, IncidentIn, IncidentOut, Location, PersonLink, Source
 from tnrwatch.store.models import (
     Account,
@@ -33,6 +32,7 @@ from tnrwatch.store.models import (
     Person,
 )
 from tnrwatch.store.models import Source as SourceRow
+from tnrwatch.taxonomy import Taxonomy
 
 SCALAR_FIELDS = (
     "title",
@@ -89,7 +89,8 @@ def _ids_by_uuid(session: Session, model: Any, uuids: set[uuid.UUID]) -> dict[uu
     ordered = sorted(uuids)
     for start in range(0, len(ordered), 500):
         chunk = ordered[start : start + 500]
-        found.update(session.execute(select(model.uuid, model.id).where(model.uuid.in_(chunk))).tuples().all())
+        for row_uuid, row_id in session.execute(select(model.uuid, model.id).where(model.uuid.in_(chunk))):
+            found[row_uuid] = row_id
     return found
 
 
@@ -121,7 +122,9 @@ def insert_incidents(
     return uuids
 
 
-def replace_incident(session: Session, row: Incident, incident: IncidentIn, stamp: Stamp, links: LinkIds) -> None:
+def replace_incident(
+    session: Session, row: Incident, incident: IncidentIn, stamp: Stamp, links: LinkIds
+) -> None:
     """Overwrite a stored incident with `incident` (all fields) and bump its version."""
     for name in SCALAR_FIELDS:
         setattr(row, name, getattr(incident, name))
@@ -129,7 +132,13 @@ def replace_incident(session: Session, row: Incident, incident: IncidentIn, stam
     row.version += 1
     row.updated_at = stamp.at
     session.flush()
-    for model in (IncidentLocation, SourceRow, IncidentPerson, IncidentActor, *(t for _, t, _ in _CODE_TABLES)):
+    for model in (
+        IncidentLocation,
+        SourceRow,
+        IncidentPerson,
+        IncidentActor,
+        *(t for _, t, _ in _CODE_TABLES),
+    ):
         session.execute(delete(model).where(model.incident_id == row.id))
     session.expire(row)
     _insert_children(session, [(row.id, incident)], links)
@@ -140,12 +149,20 @@ def _insert_children(session: Session, pairs: Sequence[tuple[int, IncidentIn]], 
     for incident_id, incident in pairs:
         for position, location in enumerate(incident.locations):
             children[IncidentLocation].append(
-                {"incident_id": incident_id, "position": position, **location.model_dump(include=set(_LOCATION_COLUMNS))}
+                {
+                    "incident_id": incident_id,
+                    "position": position,
+                    **location.model_dump(include=set(_LOCATION_COLUMNS)),
+                }
             )
         for field, model, column in _CODE_TABLES:
-            children[model].extend({"incident_id": incident_id, column: code} for code in getattr(incident, field))
+            children[model].extend(
+                {"incident_id": incident_id, column: code} for code in getattr(incident, field)
+            )
         for position, source in enumerate(incident.sources):
-            children[SourceRow].append({"incident_id": incident_id, "position": position, **source.model_dump()})
+            children[SourceRow].append(
+                {"incident_id": incident_id, "position": position, **source.model_dump()}
+            )
         children[IncidentPerson].extend(
             {"incident_id": incident_id, "person_id": links.persons[link.id], "role": link.role}
             for link in incident.persons
@@ -164,7 +181,9 @@ def load_incidents(session: Session, ids: Sequence[int], taxonomy: Taxonomy) -> 
     if not ids:
         return []
     rows = session.execute(
-        select(Incident, Account.username).outerjoin(Account, Incident.coded_by_id == Account.id).where(Incident.id.in_(ids))
+        select(Incident, Account.username)
+        .outerjoin(Account, Incident.coded_by_id == Account.id)
+        .where(Incident.id.in_(ids))
     ).all()
     by_id = {incident.id: (incident, username) for incident, username in rows}
     codes = {field: _grouped(session, model, column, ids) for field, model, column in _CODE_TABLES}
@@ -177,7 +196,9 @@ def load_incidents(session: Session, ids: Sequence[int], taxonomy: Taxonomy) -> 
     for field, vocabulary in order.items():
         for values in codes[field].values():
             values.sort(key=vocabulary.rank if vocabulary is not None else None)
-    locations = _grouped_rows(session, IncidentLocation, ids, _LOCATION_COLUMNS, order=IncidentLocation.position)
+    locations = _grouped_rows(
+        session, IncidentLocation, ids, _LOCATION_COLUMNS, order=IncidentLocation.position
+    )
     sources = _grouped_rows(session, SourceRow, ids, _SOURCE_COLUMNS, order=SourceRow.position)
     persons = _links(session, IncidentPerson, Person, IncidentPerson.person_id, ids)
     actors = _links(session, IncidentActor, Actor, IncidentActor.actor_id, ids)

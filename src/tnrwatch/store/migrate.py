@@ -12,8 +12,16 @@ from alembic.script import ScriptDirectory
 from tnrwatch.store.db import Store
 
 # Objects that migrations create by hand for one dialect (full-text search) and the models do not declare.
-UNMODELLED_TABLES = frozenset({"incident_fts", "incident_fts_data", "incident_fts_idx", "incident_fts_docsize",
-                               "incident_fts_config", "incident_fts_content"})
+UNMODELLED_TABLES = frozenset(
+    {
+        "incident_fts",
+        "incident_fts_data",
+        "incident_fts_idx",
+        "incident_fts_docsize",
+        "incident_fts_config",
+        "incident_fts_content",
+    }
+)
 UNMODELLED_COLUMNS = frozenset({"search_vector"})
 UNMODELLED_INDEXES = frozenset({"ix_incident_search_vector"})
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, distinct, extract, func, or_, select, text, tuple_
+from sqlalchemy import ColumnElement, Select, case, distinct, extract, func, literal_column, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from tnrwatch.domain.filters import IncidentFilter
@@ -79,7 +79,9 @@ def conditions(flt: IncidentFilter, taxonomy: Taxonomy, dialect: str) -> list[Co
         )
         # Obfuscated locations never match a box: their true coordinates must not be narrowed down by search.
         inside = select(IncidentLocation.incident_id).where(
-            IncidentLocation.lat.between(box.south, box.north), longitude, IncidentLocation.obfuscated.is_(False)
+            IncidentLocation.lat.between(box.south, box.north),
+            longitude,
+            IncidentLocation.obfuscated.is_(False),
         )
         where.append(Incident.id.in_(inside))
     return where
@@ -90,7 +92,8 @@ def _full_text(q: str, dialect: str) -> ColumnElement[bool]:
     if not words:
         return Incident.id.is_(None)  # nothing searchable: nothing matches
     if dialect == "postgresql":
-        return text("incident.search_vector @@ plainto_tsquery('simple', :q)").bindparams(q=" ".join(words))  # type: ignore[return-value]
+        vector: ColumnElement[Any] = literal_column("incident.search_vector")
+        return vector.bool_op("@@")(func.plainto_tsquery("simple", " ".join(words)))
     # FTS5: each word quoted, so user input is never read as query syntax; juxtaposed terms must all match.
     match = " ".join('"' + word.replace('"', '""') + '"' for word in words)
     matching = select(text("rowid")).select_from(text("incident_fts")).where(text("incident_fts MATCH :q"))
@@ -113,7 +116,7 @@ def page_ids(
     statement: Select[Any] = select(Incident.id, column).where(*where)
     if after is not None:
         boundary = tuple_(column, Incident.id)
-        position = tuple_(after.value, after.id)  # type: ignore[arg-type]
+        position = tuple_(after.value, after.id)
         statement = statement.where(boundary < position if descending else boundary > position)
     order = (column.desc(), Incident.id.desc()) if descending else (column.asc(), Incident.id.asc())
     return [(row_id, value) for row_id, value in session.execute(statement.order_by(*order).limit(limit))]

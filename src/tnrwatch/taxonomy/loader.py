@@ -37,7 +37,11 @@ SpecT = TypeVar("SpecT")
 
 class TaxonomyError(ConfigurationError):
     """The taxonomy files are inconsistent. `errors` holds one entry per problem; `loc` starts with the file
-    name."""
+    name. `message` is the one-line summary; `str()` adds one line per problem, for tracebacks at start-up."""
+
+    def __str__(self) -> str:
+        lines = "\n".join(f"  {_format_loc(e.loc)}: {e.msg}" for e in self.errors)
+        return f"{self.message}:\n{lines}" if lines else self.message
 
 
 class _Problems:
@@ -49,9 +53,8 @@ class _Problems:
 
     def raise_if_any(self) -> None:
         if self.errors:
-            lines = "\n".join(f"  {_format_loc(e.loc)}: {e.msg}" for e in self.errors)
             count = f"{len(self.errors)} problem{'s' if len(self.errors) > 1 else ''}"
-            raise TaxonomyError(f"the taxonomy is invalid ({count}):\n{lines}", self.errors)
+            raise TaxonomyError(f"the taxonomy is invalid ({count})", self.errors)
 
 
 def _format_loc(loc: tuple[str | int, ...]) -> str:

@@ -88,6 +88,7 @@ class RolesFileSpec(TypedDict):
     actor_roles: list[TermSpec]
 
 
+@with_config(_STRICT_KEYS)
 class CrosswalkCategorySpec(TypedDict):
     code: str
     label: str

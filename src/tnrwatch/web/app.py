@@ -7,20 +7,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import tnrwatch
 from tnrwatch.services.node import Node
 from tnrwatch.settings import Settings
 from tnrwatch.web.api import actors, docs, incidents, persons, status, taxonomy
-from tnrwatch.web.api.deps import strict_query
+from tnrwatch.web.api.deps import API_PREFIX
 from tnrwatch.web.errors import install_error_handlers
 from tnrwatch.web.middleware import RequestLog, SecurityHeaders
+from tnrwatch.web.openapi import install_openapi
 from tnrwatch.web.public import home
 
 STATIC_DIR = Path(__file__).parent / "static"
-API_PREFIX = "/api/v1"
 
 API_DESCRIPTION = """\
 The tnrwatch JSON API. Every route needs a personal API token (`tnrwatch tokens create USERNAME`), sent as
@@ -55,16 +55,15 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
         app.state.node = node
     app.state.settings = settings
 
-    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(strict_query)])
     for module in (status, incidents, taxonomy, persons, actors):
-        api.include_router(module.router)
-    app.include_router(api)
+        app.include_router(module.router)
     app.include_router(home.router)
     if settings.api_docs:
         app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestLog)
     logging.getLogger("tnrwatch").setLevel(settings.log_level.upper())

@@ -36,7 +36,9 @@ class ErrorResponse(BaseModel):
     errors: list[ErrorItem] = []
 
 
-def error_response(status: int, message: str, errors: Sequence[FieldError] = (), headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, message: str, errors: Sequence[FieldError] = (), headers: dict[str, str] | None = None
+) -> JSONResponse:
     body = {
         "ok": False,
         "status": status,
@@ -50,7 +52,9 @@ def _request_errors(exc: RequestValidationError) -> list[FieldError]:
     errors = []
     for error in exc.errors():
         loc: tuple[Any, ...] = tuple(error.get("loc", ()))
-        message = {"missing": "required", "extra_forbidden": "unknown field"}.get(error.get("type", ""), error.get("msg", ""))
+        message = {"missing": "required", "extra_forbidden": "unknown field"}.get(
+            error.get("type", ""), error.get("msg", "")
+        )
         message = str(message).removeprefix("Value error, ")
         errors.append(FieldError(loc, message[:1].lower() + message[1:]))
     return errors

@@ -73,6 +73,8 @@ class RequestLog:
             await self.app(scope, receive, send_and_note)
         finally:
             route = scope.get("route")
-            template = getattr(route, "path", None) or ("(static)" if scope.get("path", "").startswith("/static/") else "(unmatched)")
+            template = getattr(route, "path", None) or (
+                "(static)" if scope.get("path", "").startswith("/static/") else "(unmatched)"
+            )
             elapsed_ms = (time.perf_counter() - started) * 1000
             log.info("%s %s %s %.1fms", scope.get("method", "?"), template, status["code"], elapsed_ms)

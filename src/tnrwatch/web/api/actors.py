@@ -5,15 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Response
+from fastapi import Body, Depends, Header, Query, Response
 
 from tnrwatch.domain.actor import ActorIn, ActorOut
 from tnrwatch.services import actors
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
-from tnrwatch.web.api.deps import get_node, get_principal, parse_if_match
+from tnrwatch.web.api.deps import api_router, get_node, get_principal, parse_if_match
 
-router = APIRouter(tags=["actors"])
+router = api_router("actors")
 
 
 @router.get("/actors", response_model=list[ActorOut], summary="List actors")
@@ -30,7 +30,10 @@ def list_actors(
 
 @router.post("/actors", status_code=201, response_model=ActorOut, summary="Create an actor")
 def create_actor(
-    actor: ActorIn, response: Response, node: Node = Depends(get_node), principal: Principal = Depends(get_principal)
+    actor: ActorIn,
+    response: Response,
+    node: Node = Depends(get_node),
+    principal: Principal = Depends(get_principal),
 ) -> ActorOut:
     created = actors.create_actor(node, principal, actor)
     response.headers["ETag"] = f'"{created.version}"'
@@ -39,7 +42,10 @@ def create_actor(
 
 @router.get("/actors/{actor_id}", response_model=ActorOut, summary="Read an actor")
 def get_actor(
-    actor_id: uuid.UUID, response: Response, node: Node = Depends(get_node), principal: Principal = Depends(get_principal)
+    actor_id: uuid.UUID,
+    response: Response,
+    node: Node = Depends(get_node),
+    principal: Principal = Depends(get_principal),
 ) -> ActorOut:
     actor = actors.get_actor(node, principal, actor_id)
     response.headers["ETag"] = f'"{actor.version}"'

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import Depends, Request
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -10,6 +12,8 @@ from tnrwatch.errors import FieldError, InvalidInput, NotAuthenticated
 from tnrwatch.services import accounts
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
+
+API_PREFIX = "/api/v1"
 
 bearer = HTTPBearer(auto_error=False, description="A personal API token from `tnrwatch tokens create USERNAME`.")
 
@@ -54,6 +58,12 @@ def _declared_query_names(dependant: Dependant) -> frozenset[str]:
     return frozenset(names)
 
 
+def api_router(tag: str, **kwargs: Any) -> APIRouter:
+    """A router for one part of the API: under /api/v1, refusing undeclared query parameters. Paths are declared
+    with the prefix on the router itself, so a route's template (as logged) is its full path."""
+    return APIRouter(prefix=API_PREFIX, tags=[tag], dependencies=[Depends(strict_query)], **kwargs)
+
+
 def split_values(values: list[str] | None) -> list[str]:
     """Accept both `?origin=CN&origin=RU` and `?origin=CN,RU`."""
     return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
@@ -65,5 +75,8 @@ def parse_if_match(header: str | None) -> int | None:
         return None
     value = header.strip().removeprefix("W/").strip('"')
     if not value.isdigit():
-        raise InvalidInput("If-Match must name a version, as in the ETag header", [FieldError(("header", "If-Match"), "not a version")])
+        raise InvalidInput(
+            "If-Match must name a version, as in the ETag header",
+            [FieldError(("header", "If-Match"), "not a version")],
+        )
     return int(value)

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Response
+from fastapi import Body, Depends, Header, Query, Response
 from pydantic import BaseModel
 
 from tnrwatch.domain.filters import FACET_NAMES, SORT_KEYS, BBox, IncidentFilter
@@ -17,11 +17,10 @@ from tnrwatch.interop.geojson import incidents_to_feature_collection
 from tnrwatch.services import incidents
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
-from tnrwatch.web.api.deps import get_node, get_principal, parse_if_match, split_values
+from tnrwatch.web.api.deps import api_router, get_node, get_principal, parse_if_match, split_values
 from tnrwatch.web.errors import ErrorResponse
 
-router = APIRouter(tags=["incidents"], responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 422: {"model": ErrorResponse}})
-
+router = api_router("incidents")
 
 
 class FacetValueResponse(BaseModel):
@@ -39,7 +38,10 @@ class IncidentPageResponse(BaseModel):
 
 def incident_filter(
     node: Node = Depends(get_node),
-    origin: Annotated[list[str] | None, Query(description="Origin (perpetrator) state, ISO alpha-2; repeat or comma-separate.")] = None,
+    origin: Annotated[
+        list[str] | None,
+        Query(description="Origin (perpetrator) state, ISO alpha-2; repeat or comma-separate."),
+    ] = None,
     host: Annotated[list[str] | None, Query(description="Host state, ISO alpha-2.")] = None,
     tactic: Annotated[list[str] | None, Query(description="Tactic code (see /api/v1/taxonomy).")] = None,
     tactic_family: Annotated[list[str] | None, Query(description="Tactic family code.")] = None,
@@ -48,11 +50,17 @@ def incident_filter(
     verification: Annotated[list[str] | None, Query(description="Verification level code.")] = None,
     tlp: Annotated[list[str] | None, Query(description="TLP marking code.")] = None,
     host_state_role: Annotated[list[str] | None, Query(description="Host-state role code.")] = None,
-    date_from: Annotated[dt.date | None, Query(description="Incidents whose date range ends on or after this day.")] = None,
-    date_to: Annotated[dt.date | None, Query(description="Incidents whose date range starts on or before this day.")] = None,
+    date_from: Annotated[
+        dt.date | None, Query(description="Incidents whose date range ends on or after this day.")
+    ] = None,
+    date_to: Annotated[
+        dt.date | None, Query(description="Incidents whose date range starts on or before this day.")
+    ] = None,
     q: Annotated[str | None, Query(max_length=200, description="Full-text search over title and summary.")] = None,
     bbox: Annotated[str | None, Query(description="west,south,east,north in degrees.")] = None,
-    synthetic: Annotated[bool | None, Query(description="Only synthetic (true) or only real (false) incidents.")] = None,
+    synthetic: Annotated[
+        bool | None, Query(description="Only synthetic (true) or only real (false) incidents.")
+    ] = None,
 ) -> IncidentFilter:
     errors: list[FieldError] = []
     box = None
@@ -115,13 +123,18 @@ def list_incidents(
     include_total: Annotated[bool, Query(description="Count every matching incident.")] = False,
 ) -> IncidentPageResponse:
     _check_limit(node, limit)
-    page = incidents.search_incidents(node, principal, _page_query(node, flt, sort, limit, cursor, facets, include_total))
+    page = incidents.search_incidents(
+        node, principal, _page_query(node, flt, sort, limit, cursor, facets, include_total)
+    )
     return IncidentPageResponse(
         items=page.items,
         next_cursor=page.next_cursor,
         total=page.total,
         facets=(
-            {name: [FacetValueResponse(value=v.value, label=v.label, count=v.count) for v in values] for name, values in page.facets.items()}
+            {
+                name: [FacetValueResponse(value=v.value, label=v.label, count=v.count) for v in values]
+                for name, values in page.facets.items()
+            }
             if page.facets is not None
             else None
         ),
@@ -140,7 +153,12 @@ def _check_limit(node: Node, limit: int | None) -> None:
     "/incidents.geojson",
     summary="Search incidents as GeoJSON",
     response_class=Response,
-    responses={200: {"content": {"application/geo+json": {}}, "description": "A FeatureCollection, one feature per location."}},
+    responses={
+        200: {
+            "content": {"application/geo+json": {}},
+            "description": "A FeatureCollection, one feature per location.",
+        }
+    },
 )
 def incidents_geojson(
     node: Node = Depends(get_node),
@@ -169,9 +187,17 @@ def create_incident(
     return created
 
 
-@router.get("/incidents/{incident_id}", response_model=IncidentOut, summary="Read an incident", responses={404: {"model": ErrorResponse}})
+@router.get(
+    "/incidents/{incident_id}",
+    response_model=IncidentOut,
+    summary="Read an incident",
+    responses={404: {"model": ErrorResponse}},
+)
 def get_incident(
-    incident_id: uuid.UUID, response: Response, node: Node = Depends(get_node), principal: Principal = Depends(get_principal)
+    incident_id: uuid.UUID,
+    response: Response,
+    node: Node = Depends(get_node),
+    principal: Principal = Depends(get_principal),
 ) -> IncidentOut:
     incident = incidents.get_incident(node, principal, incident_id)
     response.headers["ETag"] = f'"{incident.version}"'
@@ -188,12 +214,12 @@ def patch_incident(
     incident_id: uuid.UUID,
     response: Response,
     patch: Annotated[dict[str, Any], Body(description="Fields to replace; lists are replaced whole.")],
-    if_match: Annotated[str | None, Header(description="The ETag you read; refused with 412 if the incident changed since.")] = None,
+    if_match: Annotated[
+        str | None, Header(description="The ETag you read; refused with 412 if the incident changed since.")
+    ] = None,
     node: Node = Depends(get_node),
     principal: Principal = Depends(get_principal),
 ) -> IncidentOut:
     updated = incidents.update_incident(node, principal, incident_id, patch, parse_if_match(if_match))
     response.headers["ETag"] = f'"{updated.version}"'
     return updated
-
-

@@ -5,15 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from tnrwatch.domain.person import PersonIn, PersonOut
 from tnrwatch.services import persons
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
-from tnrwatch.web.api.deps import get_node, get_principal
+from tnrwatch.web.api.deps import api_router, get_node, get_principal
 
-router = APIRouter(tags=["persons"])
+router = api_router("persons")
 
 
 @router.get("/persons", response_model=list[PersonOut], summary="List persons (never with identities)")
@@ -27,7 +27,9 @@ def list_persons(
 
 
 @router.post("/persons", status_code=201, response_model=PersonOut, summary="Create a person")
-def create_person(person: PersonIn, node: Node = Depends(get_node), principal: Principal = Depends(get_principal)) -> PersonOut:
+def create_person(
+    person: PersonIn, node: Node = Depends(get_node), principal: Principal = Depends(get_principal)
+) -> PersonOut:
     return persons.create_person(node, principal, person)
 
 
@@ -36,6 +38,8 @@ def get_person(
     person_id: uuid.UUID,
     node: Node = Depends(get_node),
     principal: Principal = Depends(get_principal),
-    include_identity: Annotated[bool, Query(description="Open the identity from the vault; the read is recorded.")] = False,
+    include_identity: Annotated[
+        bool, Query(description="Open the identity from the vault; the read is recorded.")
+    ] = False,
 ) -> PersonOut:
     return persons.get_person(node, principal, person_id, with_identity=include_identity)

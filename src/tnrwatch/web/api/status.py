@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from pydantic import BaseModel
 
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
 from tnrwatch.services.status import node_status
-from tnrwatch.web.api.deps import get_node, get_principal
+from tnrwatch.web.api.deps import api_router, get_node, get_principal
 
-router = APIRouter(tags=["node"])
+router = api_router("node")
 
 
 class StatusResponse(BaseModel):

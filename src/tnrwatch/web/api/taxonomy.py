@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal, require
 from tnrwatch.taxonomy.render import taxonomy_to_json
-from tnrwatch.web.api.deps import get_node, get_principal
+from tnrwatch.web.api.deps import api_router, get_node, get_principal
 
-router = APIRouter(tags=["taxonomy"])
+router = api_router("taxonomy")
 
 
 @router.get("/taxonomy", summary="The taxonomy: every vocabulary, term and crosswalk")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -409,12 +408,14 @@ def _create_full_text_search() -> None:
     )
     op.execute(
         "CREATE TRIGGER incident_fts_delete AFTER DELETE ON incident BEGIN "
-        "INSERT INTO incident_fts(incident_fts, rowid, title, summary) VALUES ('delete', old.id, old.title, old.summary); "
+        "INSERT INTO incident_fts(incident_fts, rowid, title, summary) "
+        "VALUES ('delete', old.id, old.title, old.summary); "
         "END"
     )
     op.execute(
         "CREATE TRIGGER incident_fts_update AFTER UPDATE OF title, summary ON incident BEGIN "
-        "INSERT INTO incident_fts(incident_fts, rowid, title, summary) VALUES ('delete', old.id, old.title, old.summary); "
+        "INSERT INTO incident_fts(incident_fts, rowid, title, summary) "
+        "VALUES ('delete', old.id, old.title, old.summary); "
         "INSERT INTO incident_fts(rowid, title, summary) VALUES (new.id, new.title, new.summary); END"
     )
 
