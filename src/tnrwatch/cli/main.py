@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from tnrwatch.cli import db, serve, taxonomy, users
+from tnrwatch.cli import db, demo, io, serve, taxonomy, users
 
 app = typer.Typer(
     name="tnrwatch",
@@ -16,10 +16,13 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(demo.app, name="demo")
 app.add_typer(taxonomy.app, name="taxonomy")
 app.add_typer(users.users_app, name="users")
 app.add_typer(users.tokens_app, name="tokens")
 app.command("serve")(serve.serve)
+app.command("import")(io.import_command)
+app.command("export")(io.export_command)
 
 
 def main() -> None:

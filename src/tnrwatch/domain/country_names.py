@@ -148,8 +148,14 @@ def _index() -> dict[str, str]:
         index.add(name, code, 0)
     catalogues = [_translations(language) for language in LANGUAGES]
     names = [
-        (country.alpha_2, [n for n in (country.name, getattr(country, "official_name", None),
-                                       getattr(country, "common_name", None)) if n])
+        (
+            country.alpha_2,
+            [
+                n
+                for n in (country.name, getattr(country, "official_name", None), getattr(country, "common_name", None))
+                if n
+            ],
+        )
         for country in countries
     ]
     for code, english in names:

@@ -209,9 +209,15 @@ class IncidentIn(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _derive_mass_event(cls, data: Any) -> Any:
-        """A known target count decides the mass-event flag when the input leaves the flag out."""
-        if isinstance(data, dict) and "mass_event" not in data and isinstance(data.get("target_count"), int):
-            return {**data, "mass_event": data["target_count"] >= MASS_EVENT_TARGETS}
+        """A known target count decides the mass-event flag when the input leaves the flag out. The count may come
+        as text (CSV, mapped imports), which the field itself accepts too."""
+        if not isinstance(data, dict) or "mass_event" in data:
+            return data
+        count = data.get("target_count")
+        if isinstance(count, str) and count.strip().isdigit():
+            count = int(count.strip())
+        if isinstance(count, int) and not isinstance(count, bool):
+            return {**data, "mass_event": count >= MASS_EVENT_TARGETS}
         return data
 
     @model_validator(mode="after")

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 CHUNK_CHARS = 1 << 20
 MAX_VALUE_CHARS = 64 << 20  # one element (or one key's value) larger than this is refused, to bound memory
 _WHITESPACE = " \t\n\r"
+_NUMBER_LOOKAHEAD = 64
 
 
 class JsonStreamError(ValueError):
@@ -52,14 +53,14 @@ class JsonArrayStream:
     def _fill(self) -> bool:
         if self._eof:
             return False
-        if self._pos:
-            self._dropped_lines += self._buffer.count("\n", 0, self._pos)
-            self._buffer = self._buffer[self._pos :]
-            self._pos = 0
         chunk = self._stream.read(CHUNK_CHARS)
         if not chunk:
             self._eof = True
             return False
+        if self._pos:  # drop what was consumed; positions held by callers are only valid when this returns False
+            self._dropped_lines += self._buffer.count("\n", 0, self._pos)
+            self._buffer = self._buffer[self._pos :]
+            self._pos = 0
         self._buffer += chunk
         return True
 
@@ -100,10 +101,13 @@ class JsonArrayStream:
                 # Incomplete (it goes on in the next chunk) or invalid: read on, but not without end.
                 if len(self._buffer) - self._pos < MAX_VALUE_CHARS and self._fill():
                     continue
+                if self._eof and (not self._buffer[exc.pos :].strip() or exc.msg.startswith("Unterminated")):
+                    raise self._fail("the file ends too early: it is incomplete", at=False) from None
                 self._pos = exc.pos
                 raise self._fail(f"invalid JSON: {exc.msg}") from None
-            # A number that touches the end of the buffer may go on in the next chunk.
-            if end == len(self._buffer) and isinstance(value, int | float) and not self._eof and self._fill():
+            # A number near the end of the buffer may go on in the next chunk ("12" of "12.5e3"): read more first.
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if number and len(self._buffer) - end < _NUMBER_LOOKAHEAD and self._fill():
                 continue
             self._pos = end
             return value

@@ -10,9 +10,13 @@ title that really starts with "=" or "'" survives the round trip. See docs/impor
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from pydantic import BaseModel
 
 from tnrwatch.domain.incident import INCIDENT_FIELDS, IncidentOut
 from tnrwatch.errors import FieldError
@@ -27,6 +31,12 @@ NESTED_LISTS = frozenset({"locations", "sources", "persons", "actors"})
 LIST_SEPARATOR = ";"
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+_SCALAR, _CODES, _NESTED, _READ_ONLY = "scalar", "codes", "nested", "read-only"
+_KINDS: dict[str, str] = {
+    **dict.fromkeys(CODE_LISTS, _CODES),
+    **dict.fromkeys(NESTED_LISTS, _NESTED),
+    **dict.fromkeys(READ_ONLY_COLUMNS, _READ_ONLY),
+}
 
 
 def escape_formula(text: str) -> str:
@@ -40,9 +50,16 @@ def unescape_formula(text: str) -> str:
     return text[1:] if text.startswith("'") else text
 
 
-def _json_cell(values: Sequence[Any]) -> str:
-    items = [value.model_dump(mode="json", exclude_none=True) for value in values]
-    return json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+def _json_default(value: Any) -> str:
+    if isinstance(value, dt.date | uuid.UUID):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} into a JSON cell")
+
+
+def _json_cell(values: Sequence[BaseModel]) -> str:
+    # The fields' own values, not model_dump(): exports call this for every location and source of every incident.
+    items = [{key: value for key, value in vars(item).items() if value is not None} for item in values]
+    return json.dumps(items, ensure_ascii=False, separators=(",", ":"), default=_json_default)
 
 
 def incident_cells(incident: IncidentOut) -> list[str]:
@@ -89,18 +106,26 @@ def column_errors(columns: Sequence[str]) -> list[tuple[str, str]]:
 def cells_to_raw(cells: Mapping[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
     """One row of our layout (text cells by column) -> raw incident input for `IncidentIn`, and the errors of
     cells that cannot even be read (a nested list that is not a JSON array). Empty cells are left out, so that
-    the field takes its default."""
+    the field takes its default. (This runs for every row of an import: it is written for speed.)"""
     raw: dict[str, Any] = {}
     errors: list[FieldError] = []
     for column, text in cells.items():
-        if column in READ_ONLY_COLUMNS or not text:
+        if not text:
             continue
-        value = unescape_formula(text)
-        if column in CODE_LISTS:
-            raw[column] = [part.strip() for part in value.split(LIST_SEPARATOR) if part.strip()]
-        elif column in NESTED_LISTS:
+        kind = _KINDS.get(column, _SCALAR)
+        if kind is _READ_ONLY:
+            continue
+        if text[0] == "'":
+            text = text[1:]
+        if kind is _SCALAR:
+            raw[column] = text
+        elif kind is _CODES:
+            raw[column] = [part.strip() for part in text.split(LIST_SEPARATOR) if part and not part.isspace()]
+        elif text == "[]":
+            raw[column] = []
+        else:
             try:
-                parsed = json.loads(value)
+                parsed = json.loads(text)
             except ValueError as exc:
                 errors.append(FieldError((column,), f"must be a JSON array ({exc})"))
                 continue
@@ -108,8 +133,6 @@ def cells_to_raw(cells: Mapping[str, str]) -> tuple[dict[str, Any], list[FieldEr
                 errors.append(FieldError((column,), "must be a JSON array, e.g. [] or [{...}]"))
                 continue
             raw[column] = parsed
-        else:
-            raw[column] = value
     return raw, errors
 
 

@@ -50,7 +50,7 @@ VOCABULARY_FIELDS: dict[str, str] = {
     "actors.role": "actor_roles",
 }
 _PATH_PART = re.compile(r"^([a-z_]+)(?:\[(\d+)\])?$")
-_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
 
 class _Spec(BaseModel):
@@ -115,7 +115,7 @@ class FieldSpec(_Spec):
     unmapped: Literal["error", "keep", "drop"] = "error"
     country: bool = False
     date: DateSpec | None = None
-    present: Value = None
+    present: Value | dict[str, Value] = None
     default: Value = None
     uuid5: bool = False
 
@@ -131,7 +131,7 @@ class FieldSpec(_Spec):
             return [self.column]
         if self.columns is not None:
             return list(self.columns)
-        return _PLACEHOLDER.findall(self.template or "")
+        return PLACEHOLDER.findall(self.template or "")
 
 
 def _column_shorthand(value: Any) -> Any:
@@ -278,7 +278,9 @@ def _semantic_problems(spec: MappingSpec, taxonomy: Taxonomy) -> list[tuple[Fiel
             problems.append((("constants", key), message))
     for key, field in spec.fields.items():
         if key in paths:
-            problems += [(("fields", key, *loc), message) for loc, message in _field_problems(paths[key], field, taxonomy)]
+            problems += [
+                (("fields", key, *loc), message) for loc, message in _field_problems(paths[key], field, taxonomy)
+            ]
     return problems
 
 
@@ -293,9 +295,14 @@ def _field_problems(path: FieldPath, field: FieldSpec, taxonomy: Taxonomy) -> li
         if key in seen:
             problems.append((("values", foreign), f"is the same value as {seen[key]!r} (case and spaces are ignored)"))
         seen[key] = foreign
-    for name, value in (("present", field.present), ("default", field.default)):
+    present = field.present if isinstance(field.present, dict) else {"": field.present}
+    for column, value in present.items():
+        if column and column not in field.read_columns():
+            problems.append((("present", column), "is not one of the field's columns"))
         if message := check_value(path, value, taxonomy):
-            problems.append(((name,), message))
+            problems.append((("present", column) if column else ("present",), message))
+    if message := check_value(path, field.default, taxonomy):
+        problems.append((("default",), message))
     if field.country and generic not in COUNTRY_FIELDS:
         problems.append((("country",), f"country names can only be read into {', '.join(sorted(COUNTRY_FIELDS))}"))
     if field.date is not None and generic not in DATE_FIELDS:
@@ -308,7 +315,9 @@ def _field_problems(path: FieldPath, field: FieldSpec, taxonomy: Taxonomy) -> li
             known = ", ".join(taxonomy.crosswalks)
             problems.append((("crosswalk",), f"no crosswalk {field.crosswalk!r} in the taxonomy; known: {known}"))
         elif VOCABULARY_FIELDS.get(generic) != crosswalk.vocabulary:
-            problems.append((("crosswalk",), f"the {crosswalk.code} crosswalk maps {crosswalk.vocabulary}, not {generic}"))
+            problems.append(
+                (("crosswalk",), f"the {crosswalk.code} crosswalk maps {crosswalk.vocabulary}, not {generic}")
+            )
     if field.template is not None and not field.read_columns():
         problems.append((("template",), "name at least one column in braces, e.g. '{Title}'"))
     return problems

@@ -145,8 +145,10 @@ class CsvRows:
         try:
             record = next(self._reader, None)
         except UnicodeDecodeError as exc:
-            raise _unreadable(self._label, f"row {self._number + 1} is not valid text ({exc.reason}); save the "
-                                           "file as UTF-8 or name its encoding") from None
+            raise _unreadable(
+                self._label,
+                f"row {self._number + 1} is not valid text ({exc.reason}); save the file as UTF-8 or name its encoding",
+            ) from None
         except csv.Error as exc:
             raise _unreadable(self._label, f"row {self._number + 1} is not valid CSV: {exc}") from None
         self._number += 1

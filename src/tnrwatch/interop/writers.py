@@ -22,7 +22,14 @@ from openpyxl.cell.cell import ERROR_CODES
 
 from tnrwatch.domain.incident import IncidentOut
 from tnrwatch.interop.geojson import features
-from tnrwatch.interop.layout import COLUMNS, FORMAT_NAME, FORMAT_VERSION, escape_formula, incident_cells, incident_document
+from tnrwatch.interop.layout import (
+    COLUMNS,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    escape_formula,
+    incident_cells,
+    incident_document,
+)
 
 EXPORT_FORMATS: tuple[str, ...] = ("csv", "json", "xlsx", "geojson")
 XLSX_MAX_ROWS = 1_048_576  # one header row plus this many minus one incidents fit on one Excel sheet

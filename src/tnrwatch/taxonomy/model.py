@@ -80,7 +80,10 @@ class Vocabulary:
     def rank(self, code: str) -> int:
         """Position of `code` in the vocabulary's order (0 is first); raises ValueError for an unknown
         code."""
-        return self.codes.index(code)
+        try:
+            return self._rank[code]  # a dict, not codes.index(): imports rank every code of every incident
+        except KeyError:
+            raise ValueError(f"{code!r} is not a {self.noun} code") from None
 
     def check(self, code: str, loc: tuple[str | int, ...]) -> FieldError | None:
         """Return `None` for a known code, else an error that names the valid codes."""

@@ -1,0 +1,76 @@
+"""`tnrwatch demo`: synthetic demo data, and an account to try the API with."""
+
+from __future__ import annotations
+
+import time
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from tnrwatch.cli.common import err, handle_errors, load_settings
+from tnrwatch.services import demo
+from tnrwatch.services.node import Node
+from tnrwatch.services.policy import Principal
+
+app = typer.Typer(help="Synthetic demo data.", no_args_is_help=True)
+
+
+@app.command("seed")
+def seed(
+    incidents: int = typer.Option(
+        5000, "--incidents", "-n", min=1, max=demo.MAX_INCIDENTS, help="How many synthetic incidents to generate."
+    ),
+    seed: int = typer.Option(1, "--seed", min=0, help="The same seed and count give the same incidents."),
+    if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when the database already holds incidents."),
+    batch_size: int = typer.Option(
+        demo.DEFAULT_BATCH_SIZE, "--batch-size", min=1, max=50_000, help="Incidents per transaction."
+    ),
+) -> None:
+    """Generate synthetic, deterministic incidents, marked synthetic everywhere; no real person is named."""
+    started = time.perf_counter()
+    with handle_errors():
+        node = Node.open(load_settings())
+        try:
+            with Progress(
+                TextColumn("seeding synthetic incidents"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=err,
+                transient=True,
+            ) as progress:
+                task = progress.add_task("seed", total=incidents)
+                result = demo.seed_demo(
+                    node,
+                    Principal.operator(),
+                    incidents,
+                    seed,
+                    batch_size=batch_size,
+                    if_empty=if_empty,
+                    progress=lambda n: progress.advance(task, n),
+                )
+        finally:
+            node.close()
+    if result.skipped:
+        err.print("the database already holds incidents: nothing seeded (--if-empty)")
+        return
+    seconds = time.perf_counter() - started
+    actors = f" and {result.actors_created} synthetic actors" if result.actors_created else ""
+    err.print(
+        f"seeded {result.written:,} synthetic incidents{actors} with seed {seed} in {seconds:.1f} s "
+        f"({result.written / seconds:,.0f} incidents/s); every one is marked synthetic"
+    )
+
+
+@app.command("credentials")
+def credentials() -> None:
+    """Create the demo analyst account if needed and print a new API token for it, alone on stdout."""
+    with handle_errors():
+        node = Node.open(load_settings())
+        try:
+            created = demo.demo_credentials(node, Principal.operator())
+        finally:
+            node.close()
+    err.print(f"API token {created.prefix}... for the demo account {created.username!r} (role analyst):")
+    print(created.token)  # noqa: T201  plain print: the token alone on stdout, without Rich wrapping or markup
