@@ -30,16 +30,18 @@ def taxonomy_of(info: ValidationInfo) -> Taxonomy:
 
 def _in_vocabulary(name: str) -> AfterValidator:
     def check(value: str, info: ValidationInfo) -> str:
-        error = taxonomy_of(info).vocabulary(name).check(value, ())
-        if error is not None:
-            raise PydanticCustomError("unknown_code", "{message}", {"message": error.msg})
-        return value
+        # Called for every code of every incident an import reads: the common case is one dictionary lookup.
+        context = info.context
+        taxonomy = context.taxonomy if type(context) is ValidationContext else default_taxonomy()
+        vocabulary = taxonomy.vocabularies[name]
+        if value in vocabulary:
+            return value
+        error = vocabulary.check(value.strip(), ())
+        if error is None:
+            return value.strip()
+        raise PydanticCustomError("unknown_code", "{message}", {"message": error.msg})
 
     return AfterValidator(check)
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
 
 
 def _country(value: str) -> str:
@@ -49,7 +51,7 @@ def _country(value: str) -> str:
         raise PydanticCustomError("country_code", "{message}", {"message": str(exc)}) from None
 
 
-Code = Annotated[str, BeforeValidator(_strip)]
+Code = str  # models strip whitespace from every string (str_strip_whitespace) before these validators run
 TacticCode = Annotated[Code, _in_vocabulary("tactics")]
 TacticFamilyCode = Annotated[Code, _in_vocabulary("tactic_families")]
 TargetCategoryCode = Annotated[Code, _in_vocabulary("target_categories")]

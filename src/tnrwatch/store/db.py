@@ -71,9 +71,7 @@ def _create_engine(url: str, *, sqlite_synchronous: str, pool_size: int) -> Engi
                 f"use the psycopg driver for PostgreSQL: postgresql+psycopg://... (got {parsed.drivername})"
             )
         return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
-    raise ConfigurationError(
-        f"unsupported database {backend!r}: use sqlite:///PATH or postgresql+psycopg://..."
-    )
+    raise ConfigurationError(f"unsupported database {backend!r}: use sqlite:///PATH or postgresql+psycopg://...")
 
 
 def _sqlite_engine(url: str, synchronous: str) -> Engine:
