@@ -43,13 +43,9 @@ class Settings(BaseSettings):
         description="SQLite `synchronous` pragma. FULL survives power loss after every commit; NORMAL (WAL) survives a "
         "process crash but may lose the last commits on power loss, and writes faster.",
     )
-    page_size: int = Field(
-        50, ge=1, le=1000, description="Incidents per page when a request names no `limit`."
-    )
+    page_size: int = Field(50, ge=1, le=1000, description="Incidents per page when a request names no `limit`.")
     max_page_size: int = Field(1000, ge=1, le=10000, description="Largest `limit` a request may ask for.")
-    db_pool_size: int = Field(
-        5, ge=1, le=100, description="Connections each process keeps open to PostgreSQL."
-    )
+    db_pool_size: int = Field(5, ge=1, le=100, description="Connections each process keeps open to PostgreSQL.")
     api_docs: bool = Field(True, description="Serve the interactive API documentation at /api/v1/docs.")
 
     @field_validator("database_url")

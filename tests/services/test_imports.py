@@ -241,3 +241,28 @@ def test_five_thousand_rows_in_batches(node: Node, tmp_path: Path) -> None:
     with node.store.reading() as session:
         change = session.scalars(select(Change).where(Change.action == "import")).one()
     assert (change.entity, change.count, change.note) == ("incident", 5000, "many.csv")
+
+
+def test_worker_processes_import_the_same_and_report_the_same_rows(node: Node, tmp_path: Path) -> None:
+    """Large files are checked in worker processes; the result, the order and the error rows must not change."""
+    template = our_rows(node, tmp_path, 1)[0]
+    rows = [{**template, "id": str(uuid.uuid4()), "title": f"Made-up incident {index}"} for index in range(2500)]
+    path = write_csv(tmp_path / "parallel.csv", rows)
+    result = imports.import_file(node, Principal.operator(), ImportRequest(path=path, workers=2, batch_size=400))
+    assert result.imported == 2500
+    with node.store.reading() as session:
+        titles = session.scalars(select(Incident.title).order_by(Incident.id)).all()
+    assert titles == [f"Made-up incident {index}" for index in range(2500)]  # written in file order
+
+    with node.store.writing() as session:
+        session.query(Incident).delete()
+    rows[10]["tactics"] = "poisoning"
+    rows[2200]["date_start"] = "yesterday"
+    rows[2201]["id"] = rows[5]["id"]
+    write_csv(path, rows)
+    with pytest.raises(InvalidInput) as caught:
+        imports.import_file(node, Principal.operator(), ImportRequest(path=path, workers=2, batch_size=400))
+    found = errors_by_row(caught)
+    assert sorted(found) == [12, 2202, 2203]  # the header is row 1
+    assert "appears earlier in the file" in found[2203]["id"]
+    assert count(node) == 0

@@ -24,7 +24,7 @@ from tnrwatch.services import actors, exports, imports, persons
 from tnrwatch.services.incidents import stamp
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
-from tnrwatch.store.incidents import insert_incidents, load_incidents, resolve_links
+from tnrwatch.store.incidents import insert_incidents, load_incidents, prepare_incident, resolve_links
 from tnrwatch.store.models import Incident
 from tnrwatch.taxonomy import default_taxonomy
 
@@ -136,7 +136,8 @@ def test_export_then_import_gives_the_same_incidents(node: Node, operator: Princ
     def round_trip(batch: list[IncidentIn]) -> None:
         clear(node)
         with node.store.writing() as session:
-            insert_incidents(session, batch, stamp(node, operator), resolve_links(session, batch))
+            links = resolve_links(session, [prepare_incident(incident) for incident in batch])
+            insert_incidents(session, batch, stamp(node, operator), links)
         before = stored(node)
         with path.open("wb") as sink:
             exports.export_incidents(node, operator, IncidentFilter(), fmt, sink)

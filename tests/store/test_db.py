@@ -33,6 +33,7 @@ def test_a_failed_write_rolls_back(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     with store.writing() as session:
         session.execute(text("CREATE TABLE t (x INTEGER)"))
+
     def insert_then_fail() -> None:
         with store.writing() as session:
             session.execute(text("INSERT INTO t VALUES (1)"))

@@ -15,9 +15,7 @@ app = typer.Typer()
 def serve(
     host: str | None = typer.Option(None, "--host", help="Address to listen on (default: TNRWATCH_HOST)."),
     port: int | None = typer.Option(None, "--port", help="Port to listen on (default: TNRWATCH_PORT)."),
-    workers: int | None = typer.Option(
-        None, "--workers", min=1, help="Worker processes (default: TNRWATCH_WORKERS)."
-    ),
+    workers: int | None = typer.Option(None, "--workers", min=1, help="Worker processes (default: TNRWATCH_WORKERS)."),
 ) -> None:
     """Serve the web application and the API."""
     settings = load_settings()

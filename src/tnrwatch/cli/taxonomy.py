@@ -37,9 +37,7 @@ def show(
     with handle_errors():
         tax = default_taxonomy()
         if vocabulary is not None and vocabulary not in tax.vocabularies:
-            raise InvalidInput(
-                f"unknown vocabulary {vocabulary!r}; valid vocabularies: {', '.join(tax.vocabularies)}"
-            )
+            raise InvalidInput(f"unknown vocabulary {vocabulary!r}; valid vocabularies: {', '.join(tax.vocabularies)}")
         names = [vocabulary] if vocabulary is not None else list(tax.vocabularies)
         if vocabulary is None:
             heading = f"{tax.title}, version {tax.version} ({tax.released})"

@@ -55,9 +55,7 @@ def list_users() -> None:
 def create_token(
     username: str = typer.Argument(..., help="The account the token acts for."),
     name: str = typer.Option("", "--name", help="What the token is for, e.g. 'laptop' or 'partner sync'."),
-    expires_in_days: int | None = typer.Option(
-        None, "--expires-in-days", min=1, help="Expire after this many days."
-    ),
+    expires_in_days: int | None = typer.Option(None, "--expires-in-days", min=1, help="Expire after this many days."),
 ) -> None:
     """Create a personal API token, printed once, alone on the last line of stdout; only its hash is kept."""
     with handle_errors():
@@ -67,7 +65,5 @@ def create_token(
         finally:
             node.close()
     expiry = f", expires {created.expires_at:%Y-%m-%d}" if created.expires_at else ""
-    err.print(
-        f"token {created.prefix}... created for {created.username}{expiry}; it is shown once, store it now"
-    )
+    err.print(f"token {created.prefix}... created for {created.username}{expiry}; it is shown once, store it now")
     print(created.token)  # noqa: T201  plain print: the token alone on stdout, without Rich wrapping or markup

@@ -46,9 +46,7 @@ class Vault:
             for path in key_dir.glob("vault-*.key"):
                 data = path.read_bytes()
                 if len(data) != _KEY_BYTES:
-                    raise VaultError(
-                        f"vault key {path.name} is damaged: {len(data)} bytes, expected {_KEY_BYTES}"
-                    )
+                    raise VaultError(f"vault key {path.name} is damaged: {len(data)} bytes, expected {_KEY_BYTES}")
                 keys[path.stem.removeprefix("vault-")] = data
         if not keys:
             if not create:
@@ -71,9 +69,7 @@ class Vault:
         try:
             return bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(box, associated_data, nonce, key)
         except CryptoError:
-            raise VaultError(
-                "a vault record does not open: wrong key, or ciphertext moved or altered"
-            ) from None
+            raise VaultError("a vault record does not open: wrong key, or ciphertext moved or altered") from None
 
 
 def create_key(key_dir: Path) -> str:

@@ -69,9 +69,7 @@ CredibilityCode = Annotated[
 ]
 DatePrecisionCode = Annotated[Code, _in_vocabulary("date_precision")]
 GeoPrecisionCode = Annotated[Code, _in_vocabulary("geo_precision")]
-TlpCode = Annotated[
-    Code, BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v), _in_vocabulary("tlp")
-]
+TlpCode = Annotated[Code, BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v), _in_vocabulary("tlp")]
 PersonRoleCode = Annotated[Code, _in_vocabulary("person_roles")]
 ActorRoleCode = Annotated[Code, _in_vocabulary("actor_roles")]
 CountryCode = Annotated[str, AfterValidator(_country)]

@@ -29,9 +29,7 @@ def check_country_code(value: str) -> str:
     """Return the upper-cased alpha-2 code, or raise ValueError with a message that says what is expected."""
     code = value.strip().upper()
     if len(code) != 2 or not code.isalpha():
-        raise ValueError(
-            f"{value!r} is not an ISO 3166-1 alpha-2 country code (two letters, e.g. DE, TR, CN)"
-        )
+        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code (two letters, e.g. DE, TR, CN)")
     if not is_country_code(code):
         raise ValueError(f"{value!r} is not an assigned ISO 3166-1 alpha-2 country code")
     return code

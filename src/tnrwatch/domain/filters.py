@@ -74,34 +74,18 @@ class BBox(BaseModel):
 class IncidentFilter(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    origin: list[CountryCode] = Field(
-        default_factory=list, description="Origin (perpetrator) state, ISO alpha-2."
-    )
-    host: list[CountryCode] = Field(
-        default_factory=list, description="Host state where it happened, ISO alpha-2."
-    )
+    origin: list[CountryCode] = Field(default_factory=list, description="Origin (perpetrator) state, ISO alpha-2.")
+    host: list[CountryCode] = Field(default_factory=list, description="Host state where it happened, ISO alpha-2.")
     tactic: list[TacticCode] = Field(default_factory=list, description="Tactic code.")
     tactic_family: list[TacticFamilyCode] = Field(default_factory=list, description="Tactic family code.")
-    target_category: list[TargetCategoryCode] = Field(
-        default_factory=list, description="Target category code."
-    )
-    vulnerability: list[VulnerabilityCode] = Field(
-        default_factory=list, description="Vulnerability flag code."
-    )
+    target_category: list[TargetCategoryCode] = Field(default_factory=list, description="Target category code.")
+    vulnerability: list[VulnerabilityCode] = Field(default_factory=list, description="Vulnerability flag code.")
     verification: list[VerificationCode] = Field(default_factory=list, description="Verification level code.")
     tlp: list[TlpCode] = Field(default_factory=list, description="TLP marking code.")
-    host_state_role: list[HostStateRoleCode] = Field(
-        default_factory=list, description="Host-state role code."
-    )
-    date_from: dt.date | None = Field(
-        None, description="Incidents whose date range ends on or after this day."
-    )
-    date_to: dt.date | None = Field(
-        None, description="Incidents whose date range starts on or before this day."
-    )
-    q: str | None = Field(
-        None, max_length=200, description="Full-text search over title and summary (all words)."
-    )
+    host_state_role: list[HostStateRoleCode] = Field(default_factory=list, description="Host-state role code.")
+    date_from: dt.date | None = Field(None, description="Incidents whose date range ends on or after this day.")
+    date_to: dt.date | None = Field(None, description="Incidents whose date range starts on or before this day.")
+    q: str | None = Field(None, max_length=200, description="Full-text search over title and summary (all words).")
     bbox: BBox | None = Field(None, description="Locations with coordinates inside west,south,east,north.")
     synthetic: bool | None = Field(None, description="Only synthetic (true) or only real (false) incidents.")
 

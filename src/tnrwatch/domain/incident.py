@@ -175,9 +175,7 @@ class IncidentIn(_Strict):
     def _end_after_start(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
         start = info.data.get("date_start")
         if value is not None and start is not None and value < start:
-            raise PydanticCustomError(
-                "date_order", "must be on or after date_start ({start})", {"start": str(start)}
-            )
+            raise PydanticCustomError("date_order", "must be on or after date_start ({start})", {"start": str(start)})
         return value
 
     @field_validator("mass_event")

@@ -36,6 +36,4 @@ ShortLine = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
     AfterValidator(_no_control_in_line),
 ]
-LongText = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=20000), AfterValidator(_no_control)
-]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20000), AfterValidator(_no_control)]

@@ -28,9 +28,7 @@ def field_errors(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> li
     return errors
 
 
-def validate(
-    model: type[ModelT], raw: Mapping[str, Any] | Any, taxonomy: Taxonomy, what: str = "input"
-) -> ModelT:
+def validate(model: type[ModelT], raw: Mapping[str, Any] | Any, taxonomy: Taxonomy, what: str = "input") -> ModelT:
     """Return `raw` as a `model`, or raise `InvalidInput` listing every problem with its location."""
     try:
         return model.model_validate(raw, context=ValidationContext(taxonomy))

@@ -38,9 +38,7 @@ class NewToken:
     expires_at: dt.datetime | None
 
 
-def add_account(
-    node: Node, principal: Principal, username: str, role: str, display_name: str = ""
-) -> AccountOut:
+def add_account(node: Node, principal: Principal, username: str, role: str, display_name: str = "") -> AccountOut:
     errors = []
     if not USERNAME_PATTERN.match(username):
         errors.append(
@@ -92,9 +90,7 @@ def create_token(
                 expires_at=expires_at,
             )
         )
-        record_change(
-            session, principal, "create", "api_token", fields=["name"], note=f"account {account.id}"
-        )
+        record_change(session, principal, "create", "api_token", fields=["name"], note=f"account {account.id}")
         return NewToken(token=token, prefix=display_prefix(token), username=username, expires_at=expires_at)
 
 

@@ -56,9 +56,7 @@ def update_actor(
         current = _out(row, parent_uuid, node.taxonomy).model_dump(include=_EDITABLE)
         actor = validate(ActorIn, {**current, **patch}, node.taxonomy, what="actor")
         if actor.parent_id == actor_uuid:
-            raise InvalidInput(
-                "an actor cannot be its own parent", [FieldError(("parent_id",), "names this actor")]
-            )
+            raise InvalidInput("an actor cannot be its own parent", [FieldError(("parent_id",), "names this actor")])
         _apply(session, row, actor)
         row.version += 1
         row.updated_at = utcnow()
@@ -114,9 +112,7 @@ def _apply(session: Session, row: Actor, actor: ActorIn) -> None:
 def _find(session: Session, actor_uuid: uuid.UUID) -> tuple[Actor, uuid.UUID | None]:
     parent = aliased(Actor)
     found = session.execute(
-        select(Actor, parent.uuid)
-        .outerjoin(parent, Actor.parent_id == parent.id)
-        .where(Actor.uuid == actor_uuid)
+        select(Actor, parent.uuid).outerjoin(parent, Actor.parent_id == parent.id).where(Actor.uuid == actor_uuid)
     ).first()
     if found is None:
         raise NotFound(f"no actor with id {actor_uuid}")

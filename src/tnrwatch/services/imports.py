@@ -1,19 +1,29 @@
 """Import incidents from a file: our own CSV/XLSX/JSON layout, or any dataset through a mapping file.
 
-The pipeline, batch by batch: read rows -> map (with a mapping) -> validate as `IncidentIn` -> check ids and links
--> insert. Everything happens in one write transaction: if any row is bad, the transaction rolls back and
-`InvalidInput` lists every bad row (file, row, field), so an import lands whole or not at all. Only a batch of rows
-and the errors are held in memory, plus the ids seen so far (to catch an id given twice in one file).
+The pipeline, batch by batch: read rows -> map (with a mapping) -> validate as `IncidentIn` -> prepare the rows to
+write -> check ids and links -> insert. Everything happens in one write transaction: if any row is bad, the
+transaction rolls back and `InvalidInput` lists every bad row (file, row, field), so an import lands whole or not at
+all. Only a few batches of rows and the errors are held in memory, plus the ids seen so far (to catch an id given
+twice in one file).
+
+Mapping, validating and preparing is pure work on one batch, and most of an import's time: for large files it runs
+in worker processes (`ImportRequest.workers`), one batch each, while this process reads the file and writes what
+they return, in file order.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tnrwatch.domain.incident import IncidentIn
@@ -27,12 +37,22 @@ from tnrwatch.services.changes import record_change
 from tnrwatch.services.incidents import link_errors, stamp
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal, require
-from tnrwatch.store.incidents import Stamp, existing_incident_uuids, insert_incidents, resolve_links
+from tnrwatch.store.incidents import (
+    PreparedIncident,
+    Stamp,
+    existing_incident_uuids,
+    insert_prepared,
+    prepare_incident,
+    resolve_links,
+)
+from tnrwatch.store.models import Incident
 from tnrwatch.taxonomy import Taxonomy
 
 OnConflict = Literal["error", "skip"]
 ON_CONFLICT: tuple[str, ...] = ("error", "skip")
 BATCH_SIZE = 5000
+WORKER_BATCH_SIZE = 1000  # smaller batches keep every worker busy and the pipeline short
+PARALLEL_FROM_BYTES = 4 * 1024 * 1024  # below this, starting worker processes costs more than it saves
 MAX_LISTED_ROWS = 1000  # bad rows whose errors are listed; more are counted, so that memory stays bounded
 
 ImportProgress = Callable[[int, int, int], None]
@@ -48,6 +68,7 @@ class ImportRequest:
     synthetic: bool = False  # mark every imported incident synthetic (demo and training files)
     batch_size: int = BATCH_SIZE
     label: str | None = None  # how errors name the file; default: the path as given
+    workers: int | None = None  # processes that validate; 0: none (all in this process); None: by file size and CPUs
 
 
 @dataclass(frozen=True)
@@ -81,9 +102,8 @@ def import_file(
     with open_rows(request.path, fmt, options, label) as reader:
         _check_header(reader, fmt, mapping, label, options.header_row)
         checker = _RowChecker(node.taxonomy, fmt, mapping, request.synthetic)
-        checked = (checker.check(batch) for batch in _batches(reader.rows(), request.batch_size))
         run = _ImportRun(node, principal, request, label, fmt)
-        with node.store.writing() as session:
+        with node.store.writing() as session, _checked_batches(reader.rows(), checker, request) as checked:
             for batch in checked:
                 run.process(session, batch)
                 if progress is not None:
@@ -104,6 +124,66 @@ def _batches(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
     iterator = iter(rows)
     while batch := list(islice(iterator, size)):
         yield batch
+
+
+def _worker_count(request: ImportRequest) -> int:
+    if request.workers is not None:
+        return request.workers
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if cpus < 2 or request.path.stat().st_size < PARALLEL_FROM_BYTES:
+        return 0
+    return min(cpus, 4)
+
+
+class _checked_batches:  # noqa: N801 (used like a function, as a context manager)
+    """Checked batches in file order, checked in this process or in worker processes. A context manager, so that
+    workers stop whatever happens to the import."""
+
+    def __init__(self, rows: Iterable[Row], checker: _RowChecker, request: ImportRequest) -> None:
+        self._workers = _worker_count(request)
+        self._rows = rows
+        self._checker = checker
+        self._request = request
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Iterator[_CheckedBatch]:
+        if self._workers == 0:
+            return (self._checker.check(batch) for batch in _batches(self._rows, self._request.batch_size))
+        # spawn, not fork: the parent holds an open database connection and may run threads (the web server).
+        self._pool = ProcessPoolExecutor(
+            self._workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(self._checker,),
+        )
+        return self._pipelined(self._pool)
+
+    def _pipelined(self, pool: ProcessPoolExecutor) -> Iterator[_CheckedBatch]:
+        pending: deque[Future[_CheckedBatch]] = deque()
+        size = min(self._request.batch_size, WORKER_BATCH_SIZE)
+        for batch in _batches(self._rows, size):
+            pending.append(pool.submit(_check_in_worker, batch))
+            if len(pending) > 2 * self._workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+_worker_checker: _RowChecker | None = None
+
+
+def _start_worker(checker: _RowChecker) -> None:
+    global _worker_checker
+    _worker_checker = checker
+
+
+def _check_in_worker(rows: list[Row]) -> _CheckedBatch:
+    assert _worker_checker is not None, "the worker was started without a checker"
+    return _worker_checker.check(rows)
 
 
 def _check_header(reader: RowReader, fmt: str, mapping: MappingEngine | None, label: str, header_row: int) -> None:
@@ -137,13 +217,13 @@ class _CheckedBatch:
 
     rows: int = 0
     skipped: int = 0
-    incidents: list[tuple[int, IncidentIn]] = field(default_factory=list)
+    incidents: list[tuple[int, PreparedIncident]] = field(default_factory=list)
     rejected: list[tuple[int, list[FieldError]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class _RowChecker:
-    """Rows -> valid incidents or errors. Pure (no database, no shared state), so it may run in another thread."""
+    """Rows -> prepared incidents or errors. Pure (no database, no shared state), so it runs in worker processes."""
 
     taxonomy: Taxonomy
     fmt: str
@@ -170,7 +250,7 @@ class _RowChecker:
             if problems:
                 batch.rejected.append((row.number, problems))
             elif not isinstance(result, list):
-                batch.incidents.append((row.number, result))
+                batch.incidents.append((row.number, prepare_incident(result)))
         return batch
 
     def _raw(self, row: Row) -> tuple[dict[str, Any] | None, list[FieldError]]:
@@ -205,6 +285,7 @@ class _ImportRun:
     bad_rows: int = 0
     errors: list[FieldError] = field(default_factory=list)
     seen_ids: set[int] = field(default_factory=set)
+    store_was_empty: bool | None = None
     _stamp: Stamp | None = None
 
     def process(self, session: Session, batch: _CheckedBatch) -> None:
@@ -214,7 +295,7 @@ class _ImportRun:
             self._reject(number, problems)
         candidates = self._check_ids(session, batch.incidents)
         links = resolve_links(session, [incident for _, incident in candidates])
-        valid: list[IncidentIn] = []
+        valid: list[PreparedIncident] = []
         for number, incident in candidates:
             problems = link_errors(incident, links)
             if problems:
@@ -223,12 +304,18 @@ class _ImportRun:
                 valid.append(incident)
         if valid and not self.bad_rows:  # once a row is bad, all will be rolled back: only keep checking
             self._stamp = self._stamp or stamp(self.node, self.principal)
-            insert_incidents(session, valid, self._stamp, links)
+            insert_prepared(session, valid, self._stamp, links)
             self.imported += len(valid)
 
-    def _check_ids(self, session: Session, candidates: list[tuple[int, IncidentIn]]) -> list[tuple[int, IncidentIn]]:
+    def _check_ids(
+        self, session: Session, candidates: list[tuple[int, PreparedIncident]]
+    ) -> list[tuple[int, PreparedIncident]]:
+        if self.store_was_empty is None:
+            self.store_was_empty = session.scalar(select(Incident.id).limit(1)) is None
         given = [incident.id for _, incident in candidates if incident.id is not None]
-        existing = existing_incident_uuids(session, given) if given else set()
+        # Into an empty store (the write transaction keeps others out), only an id repeated within the file can
+        # clash, and seen_ids catches that: skip the lookups, a tenth of a large first import's time.
+        existing = existing_incident_uuids(session, given) if given and not self.store_was_empty else set()
         kept = []
         for number, incident in candidates:
             if incident.id is not None:

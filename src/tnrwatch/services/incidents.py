@@ -25,10 +25,12 @@ from tnrwatch.services.policy import Principal, require
 from tnrwatch.store import queries
 from tnrwatch.store.incidents import (
     LinkIds,
+    PreparedIncident,
     Stamp,
     existing_incident_uuids,
-    insert_incidents,
+    insert_prepared,
     load_incidents,
+    prepare_incident,
     replace_incident,
     resolve_links,
 )
@@ -68,17 +70,17 @@ def parse_incident(node: Node, raw: Mapping[str, Any] | IncidentIn) -> IncidentI
     return validate(IncidentIn, raw, node.taxonomy, what="incident")
 
 
-def link_errors(incident: IncidentIn, links: LinkIds, prefix: tuple[str | int, ...] = ()) -> list[FieldError]:
+def link_errors(incident: PreparedIncident, links: LinkIds) -> list[FieldError]:
     """Errors for person and actor links that name no stored person or actor."""
     errors = [
-        FieldError((*prefix, "persons", index, "id"), f"no person with id {link.id}")
-        for index, link in enumerate(incident.persons)
-        if link.id not in links.persons
+        FieldError(("persons", index, "id"), f"no person with id {person}")
+        for index, (person, _) in enumerate(incident.persons)
+        if person not in links.persons
     ]
     errors += [
-        FieldError((*prefix, "actors", index, "id"), f"no actor with id {link.id}")
-        for index, link in enumerate(incident.actors)
-        if link.id not in links.actors
+        FieldError(("actors", index, "id"), f"no actor with id {actor}")
+        for index, (actor, _) in enumerate(incident.actors)
+        if actor not in links.actors
     ]
     return errors
 
@@ -90,14 +92,15 @@ def stamp(node: Node, principal: Principal) -> Stamp:
 def create_incident(node: Node, principal: Principal, raw: Mapping[str, Any] | IncidentIn) -> IncidentOut:
     require(principal, "incident:write")
     incident = parse_incident(node, raw)
+    prepared = prepare_incident(incident)
     with node.store.writing() as session:
-        links = resolve_links(session, [incident])
-        errors = link_errors(incident, links)
+        links = resolve_links(session, [prepared])
+        errors = link_errors(prepared, links)
         if errors:
             raise InvalidInput("the incident links to unknown records", errors)
         if incident.id is not None and existing_incident_uuids(session, [incident.id]):
             raise Conflict(f"an incident with id {incident.id} already exists")
-        [incident_uuid] = insert_incidents(session, [incident], stamp(node, principal), links)
+        [incident_uuid] = insert_prepared(session, [prepared], stamp(node, principal), links)
         record_change(session, principal, "create", "incident", incident_uuid, incident.model_fields_set)
         return _load_one(session, incident_uuid, node.taxonomy)
 
@@ -118,9 +121,7 @@ def update_incident(
     """Apply a partial update: each field given replaces the stored one whole (lists included); the result is
     validated as a whole incident. With `expected_version`, refuse when someone else changed it first."""
     require(principal, "incident:write")
-    unknown = [
-        FieldError((name,), "unknown field") for name in patch if name not in INCIDENT_FIELDS or name == "id"
-    ]
+    unknown = [FieldError((name,), "unknown field") for name in patch if name not in INCIDENT_FIELDS or name == "id"]
     if unknown:
         raise InvalidInput("the update names fields an incident does not have", unknown)
     with node.store.writing() as session:
@@ -133,8 +134,9 @@ def update_incident(
         [current] = load_incidents(session, [row.id], node.taxonomy)
         merged = {**current.model_dump(include=set(INCIDENT_FIELDS) - {"id"}), **patch}
         incident = validate(IncidentIn, merged, node.taxonomy, what="incident")
-        links = resolve_links(session, [incident])
-        errors = link_errors(incident, links)
+        prepared = prepare_incident(incident)
+        links = resolve_links(session, [prepared])
+        errors = link_errors(prepared, links)
         if errors:
             raise InvalidInput("the incident links to unknown records", errors)
         replace_incident(session, row, incident, stamp(node, principal), links)
@@ -228,9 +230,7 @@ def decode_cursor(cursor: str, sort: str) -> queries.Keyset:
     if not isinstance(row_id, int) or not isinstance(value, str):
         raise ValueError("the cursor is damaged; start again from the first page")
     try:
-        parsed: Any = (
-            dt.date.fromisoformat(value) if sort.lstrip("-") == "date" else dt.datetime.fromisoformat(value)
-        )
+        parsed: Any = dt.date.fromisoformat(value) if sort.lstrip("-") == "date" else dt.datetime.fromisoformat(value)
     except ValueError:
         raise ValueError("the cursor is damaged; start again from the first page") from None
     return queries.Keyset(sort=sort, value=parsed, id=row_id)

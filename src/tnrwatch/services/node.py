@@ -19,9 +19,7 @@ class Node:
 
     @classmethod
     def open(cls, settings: Settings, taxonomy: Taxonomy | None = None) -> Node:
-        return cls(
-            settings=settings, store=Store.from_settings(settings), taxonomy=taxonomy or default_taxonomy()
-        )
+        return cls(settings=settings, store=Store.from_settings(settings), taxonomy=taxonomy or default_taxonomy())
 
     @property
     def vault(self) -> Vault:

@@ -68,25 +68,17 @@ def list_persons(node: Node, principal: Principal, limit: int = 100, offset: int
     require(principal, "person:read")
     with node.store.reading() as session:
         rows = session.scalars(
-            select(Person)
-            .options(selectinload(Person.identity))
-            .order_by(Person.pseudonym)
-            .limit(limit)
-            .offset(offset)
+            select(Person).options(selectinload(Person.identity)).order_by(Person.pseudonym).limit(limit).offset(offset)
         )
         return [_out(row, has_identity=row.identity is not None) for row in rows]
 
 
-def get_person(
-    node: Node, principal: Principal, person_uuid: uuid.UUID, *, with_identity: bool = False
-) -> PersonOut:
+def get_person(node: Node, principal: Principal, person_uuid: uuid.UUID, *, with_identity: bool = False) -> PersonOut:
     require(principal, "person:read")
     if with_identity:
         require(principal, "person:identity")
     with node.store.writing() if with_identity else node.store.reading() as session:
-        row = session.scalar(
-            select(Person).options(selectinload(Person.identity)).where(Person.uuid == person_uuid)
-        )
+        row = session.scalar(select(Person).options(selectinload(Person.identity)).where(Person.uuid == person_uuid))
         if row is None:
             raise NotFound(f"no person with id {person_uuid}")
         identity = None

@@ -21,9 +21,7 @@ class NodeStatus:
 
 def node_status(node: Node) -> NodeStatus:
     with node.store.reading() as session:
-        synthetic = (
-            session.scalar(select(Incident.id).where(Incident.synthetic.is_(True)).limit(1)) is not None
-        )
+        synthetic = session.scalar(select(Incident.id).where(Incident.synthetic.is_(True)).limit(1)) is not None
     return NodeStatus(
         version=tnrwatch.__version__,
         taxonomy_version=node.taxonomy.version,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Date, DateTime, Uuid, text
@@ -31,6 +31,7 @@ def _sqlite_date(value: dt.date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+@lru_cache(maxsize=64)  # a batch stamps every row with the same few timestamps
 def _sqlite_datetime(value: dt.datetime | None) -> str | None:
     if value is None:
         return None
@@ -106,6 +107,18 @@ class BulkWriter:
         highest = self.connection.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table}").scalar()  # noqa: S608
         start = int(highest or 0) + 1
         return list(range(start, start + count))
+
+    def existing_uuids(self, table: str, uuids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of `uuids` are already in `table` (a unique `uuid` column)."""
+        found: set[uuid.UUID] = set()
+        for start in range(0, len(uuids), 900):  # under SQLite's default limit of bound parameters
+            chunk = list(uuids[start : start + 900])
+            values = [_sqlite_uuid(u) for u in chunk] if self.dialect == "sqlite" else chunk
+            placeholders = ", ".join([self._marker] * len(chunk))
+            sql = f"SELECT uuid FROM {table} WHERE uuid IN ({placeholders})"  # noqa: S608 (names from the models)
+            for (value,) in self.connection.exec_driver_sql(sql, tuple(values)):
+                found.add(value if isinstance(value, uuid.UUID) else uuid.UUID(hex=value))
+        return found
 
     def index_full_text(self, first_id: int, last_id: int) -> None:
         """Add incidents first_id..last_id to the SQLite full-text index in one statement (PostgreSQL computes its

@@ -13,7 +13,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -87,9 +87,37 @@ class LinkIds:
     actors: Mapping[uuid.UUID, int]
 
 
-def resolve_links(session: Session, incidents: Iterable[IncidentIn]) -> LinkIds:
-    person_uuids = {link.id for incident in incidents for link in incident.persons}
-    actor_uuids = {link.id for incident in incidents for link in incident.actors}
+class PreparedIncident(NamedTuple):
+    """A validated incident flattened into the values the store writes: plain tuples, cheap to pickle, so that
+    imports can validate and prepare in worker processes and send the result to the one process that writes."""
+
+    id: uuid.UUID | None
+    scalars: tuple[Any, ...]  # SCALAR_FIELDS, then taxonomy_version (None: the node's)
+    locations: tuple[tuple[Any, ...], ...]  # _LOCATION_COLUMNS
+    sources: tuple[tuple[Any, ...], ...]  # _SOURCE_COLUMNS
+    codes: tuple[tuple[str, ...], ...]  # one tuple per _CODE_TABLES entry
+    persons: tuple[tuple[uuid.UUID, str], ...]  # (person uuid, role)
+    actors: tuple[tuple[uuid.UUID, str], ...]  # (actor uuid, role)
+
+
+def prepare_incident(incident: IncidentIn) -> PreparedIncident:
+    return PreparedIncident(
+        id=incident.id,
+        scalars=(*(getattr(incident, name) for name in SCALAR_FIELDS), incident.taxonomy_version),
+        locations=tuple(tuple(getattr(loc, c) for c in _LOCATION_COLUMNS) for loc in incident.locations),
+        sources=tuple(tuple(getattr(src, c) for c in _SOURCE_COLUMNS) for src in incident.sources),
+        codes=tuple(tuple(getattr(incident, field)) for field, _, _ in _CODE_TABLES),
+        persons=tuple((link.id, link.role) for link in incident.persons),
+        actors=tuple((link.id, link.role) for link in incident.actors),
+    )
+
+
+def resolve_links(session: Session, incidents: Iterable[PreparedIncident]) -> LinkIds:
+    person_uuids: set[uuid.UUID] = set()
+    actor_uuids: set[uuid.UUID] = set()
+    for incident in incidents:
+        person_uuids.update(person for person, _ in incident.persons)
+        actor_uuids.update(actor for actor, _ in incident.actors)
     return LinkIds(
         persons=_ids_by_uuid(session, Person, person_uuids),
         actors=_ids_by_uuid(session, Actor, actor_uuids),
@@ -107,13 +135,20 @@ def _ids_by_uuid(session: Session, model: Any, uuids: set[uuid.UUID]) -> dict[uu
 
 
 def existing_incident_uuids(session: Session, uuids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
-    return set(_ids_by_uuid(session, Incident, set(uuids)))
+    return BulkWriter(session.connection()).existing_uuids(Incident.__tablename__, list(uuids))
 
 
 def insert_incidents(
     session: Session, incidents: Sequence[IncidentIn], stamp: Stamp, links: LinkIds
 ) -> list[uuid.UUID]:
-    """Insert `incidents` (ids given or new) with all their children; return their uuids in order.
+    """Insert `incidents` (ids given or new) with all their children; return their uuids in order."""
+    return insert_prepared(session, [prepare_incident(incident) for incident in incidents], stamp, links)
+
+
+def insert_prepared(
+    session: Session, incidents: Sequence[PreparedIncident], stamp: Stamp, links: LinkIds
+) -> list[uuid.UUID]:
+    """Insert prepared incidents with all their children; return their uuids in order.
 
     Runs inside the caller's write transaction; rows go to the driver in one executemany per table (`store.bulk`).
     """
@@ -122,6 +157,7 @@ def insert_incidents(
     writer = BulkWriter(session.connection())
     uuids = [incident.id or uuid.uuid4() for incident in incidents]
     ids = writer.reserve_ids(Incident.__tablename__, len(incidents))
+    bookkeeping = (1, stamp.at, stamp.at, stamp.account_id)  # version, created_at, updated_at, coded_by_id
     writer.insert(
         Incident.__tablename__,
         _INCIDENT_COLUMNS,
@@ -129,12 +165,9 @@ def insert_incidents(
             (
                 row_id,
                 incident_uuid,
-                *(getattr(incident, name) for name in SCALAR_FIELDS),
-                incident.taxonomy_version or stamp.taxonomy_version,
-                1,
-                stamp.at,
-                stamp.at,
-                stamp.account_id,
+                *incident.scalars[:-1],
+                incident.scalars[-1] or stamp.taxonomy_version,
+                *bookkeeping,
             )
             for row_id, incident_uuid, incident in zip(ids, uuids, incidents, strict=True)
         ],
@@ -161,28 +194,26 @@ def replace_incident(session: Session, row: Incident, incident: IncidentIn, stam
     ):
         session.execute(delete(model).where(model.incident_id == row.id))
     session.expire(row)
-    _insert_children(BulkWriter(session.connection()), [(row.id, incident)], links)
+    _insert_children(BulkWriter(session.connection()), [(row.id, prepare_incident(incident))], links)
 
 
-def _insert_children(writer: BulkWriter, pairs: Sequence[tuple[int, IncidentIn]], links: LinkIds) -> None:
+def _insert_children(writer: BulkWriter, pairs: Sequence[tuple[int, PreparedIncident]], links: LinkIds) -> None:
     locations: list[tuple[Any, ...]] = []
     sources: list[tuple[Any, ...]] = []
-    codes: dict[Any, list[tuple[int, str]]] = {model: [] for _, model, _ in _CODE_TABLES}
+    codes: list[list[tuple[int, str]]] = [[] for _ in _CODE_TABLES]
     persons: list[tuple[int, int, str]] = []
     actors: list[tuple[int, int, str]] = []
     for incident_id, incident in pairs:
-        for position, location in enumerate(incident.locations):
-            locations.append((incident_id, position, *(getattr(location, c) for c in _LOCATION_COLUMNS)))
-        for position, source in enumerate(incident.sources):
-            sources.append((incident_id, position, *(getattr(source, c) for c in _SOURCE_COLUMNS)))
-        for field, model, _ in _CODE_TABLES:
-            codes[model].extend((incident_id, code) for code in getattr(incident, field))
-        persons.extend((incident_id, links.persons[link.id], link.role) for link in incident.persons)
-        actors.extend((incident_id, links.actors[link.id], link.role) for link in incident.actors)
+        locations.extend((incident_id, position, *values) for position, values in enumerate(incident.locations))
+        sources.extend((incident_id, position, *values) for position, values in enumerate(incident.sources))
+        for rows, values in zip(codes, incident.codes, strict=True):
+            rows.extend((incident_id, code) for code in values)
+        persons.extend((incident_id, links.persons[person], role) for person, role in incident.persons)
+        actors.extend((incident_id, links.actors[actor], role) for actor, role in incident.actors)
     writer.insert(IncidentLocation.__tablename__, ("incident_id", "position", *_LOCATION_COLUMNS), locations)
     writer.insert(SourceRow.__tablename__, ("incident_id", "position", *_SOURCE_COLUMNS), sources)
-    for _, model, column in _CODE_TABLES:
-        writer.insert(model.__tablename__, ("incident_id", column), codes[model])
+    for (_, model, column), rows in zip(_CODE_TABLES, codes, strict=True):
+        writer.insert(model.__tablename__, ("incident_id", column), rows)
     writer.insert(IncidentPerson.__tablename__, ("incident_id", "person_id", "role"), persons)
     writer.insert(IncidentActor.__tablename__, ("incident_id", "actor_id", "role"), actors)
 

@@ -3,6 +3,9 @@
 Multi-valued codes of an incident (origins, tactics, target categories, vulnerability flags) sit in narrow link tables
 keyed (incident_id, code), each with a (code, incident_id) index, so that filters and facet counts stay index-only.
 Tactic families are not stored: the taxonomy derives them from tactics.
+
+Child tables are keyed by their parent and position and, on SQLite, stored WITHOUT ROWID (clustered on that key): one
+b-tree fewer per row, which imports feel, and a parent's children sit together on disk.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -78,18 +82,16 @@ class Incident(Base):
         Index(None, "date_start", "id"),
         Index(None, "created_at", "id"),
         Index(None, "updated_at", "id"),
-        Index(None, "verification"),
-        Index(None, "tlp"),
-        Index(None, "synthetic"),
+        # Only synthetic rows are indexed: "does this node hold demo data?" stays instant, and a real node pays nothing.
+        Index(None, "synthetic", sqlite_where=text("synthetic"), postgresql_where=text("synthetic")),
     )
 
 
 class IncidentLocation(Base):
     __tablename__ = "incident_location"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"))
-    position: Mapped[int] = mapped_column(Integer)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
     country: Mapped[str] = mapped_column(String(2))
     geo_precision: Mapped[str] = mapped_column(String(16))
     admin1: Mapped[str | None] = mapped_column(String(120))
@@ -99,9 +101,9 @@ class IncidentLocation(Base):
     obfuscated: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (
-        Index(None, "incident_id", "position", unique=True),
         Index(None, "country", "incident_id"),
         Index(None, "lat", "lon"),
+        {"sqlite_with_rowid": False},
     )
 
 
@@ -111,7 +113,7 @@ class IncidentOrigin(Base):
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True)
     country: Mapped[str] = mapped_column(String(2), primary_key=True)
 
-    __table_args__ = (Index(None, "country", "incident_id"),)
+    __table_args__ = (Index(None, "country", "incident_id"), {"sqlite_with_rowid": False})
 
 
 class IncidentTactic(Base):
@@ -120,7 +122,7 @@ class IncidentTactic(Base):
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True)
     tactic: Mapped[str] = mapped_column(String(40), primary_key=True)
 
-    __table_args__ = (Index(None, "tactic", "incident_id"),)
+    __table_args__ = (Index(None, "tactic", "incident_id"), {"sqlite_with_rowid": False})
 
 
 class IncidentTarget(Base):
@@ -129,7 +131,7 @@ class IncidentTarget(Base):
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True)
     category: Mapped[str] = mapped_column(String(40), primary_key=True)
 
-    __table_args__ = (Index(None, "category", "incident_id"),)
+    __table_args__ = (Index(None, "category", "incident_id"), {"sqlite_with_rowid": False})
 
 
 class IncidentVulnerability(Base):
@@ -138,15 +140,14 @@ class IncidentVulnerability(Base):
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True)
     flag: Mapped[str] = mapped_column(String(40), primary_key=True)
 
-    __table_args__ = (Index(None, "flag", "incident_id"),)
+    __table_args__ = (Index(None, "flag", "incident_id"), {"sqlite_with_rowid": False})
 
 
 class Source(Base):
     __tablename__ = "source"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"))
-    position: Mapped[int] = mapped_column(Integer)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(300))
     url: Mapped[str | None] = mapped_column(String(2000))
     publisher: Mapped[str | None] = mapped_column(String(120))
@@ -154,7 +155,7 @@ class Source(Base):
     reliability: Mapped[str] = mapped_column(String(1))
     credibility: Mapped[str] = mapped_column(String(1))
 
-    __table_args__ = (Index(None, "incident_id", "position", unique=True),)
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
 
 class Person(Base):
@@ -194,7 +195,7 @@ class IncidentPerson(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"), primary_key=True)
     role: Mapped[str] = mapped_column(String(32))
 
-    __table_args__ = (Index(None, "person_id", "incident_id"),)
+    __table_args__ = (Index(None, "person_id", "incident_id"), {"sqlite_with_rowid": False})
 
 
 class Actor(Base):
@@ -226,7 +227,7 @@ class IncidentActor(Base):
     actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="RESTRICT"), primary_key=True)
     role: Mapped[str] = mapped_column(String(32))
 
-    __table_args__ = (Index(None, "actor_id", "incident_id"),)
+    __table_args__ = (Index(None, "actor_id", "incident_id"), {"sqlite_with_rowid": False})
 
 
 class Account(Base):

@@ -178,9 +178,7 @@ def load_taxonomy(directory: Path = DEFAULT_DIRECTORY) -> Taxonomy:
     tactic_terms: list[Term] = []
     for index, family in enumerate(families):
         if not family["tactics"]:
-            problems.add(
-                "tactics.yaml", ("tactic_families", index, "tactics"), "a family needs at least one tactic"
-            )
+            problems.add("tactics.yaml", ("tactic_families", index, "tactics"), "a family needs at least one tactic")
         tactic_terms.extend(
             _terms(
                 "tactics.yaml",
@@ -214,9 +212,7 @@ def load_taxonomy(directory: Path = DEFAULT_DIRECTORY) -> Taxonomy:
         if crosswalk is None:
             continue
         if crosswalk.code in crosswalks:
-            problems.add(
-                "taxonomy.yaml", ("crosswalks", index), f"duplicate crosswalk code {crosswalk.code!r}"
-            )
+            problems.add("taxonomy.yaml", ("crosswalks", index), f"duplicate crosswalk code {crosswalk.code!r}")
         crosswalks[crosswalk.code] = crosswalk
     if not re.match(r"^\d+\.\d+\.\d+$", manifest["version"]):
         problems.add("taxonomy.yaml", ("version",), f"version {manifest['version']!r} must look like 1.2.3")
@@ -234,9 +230,7 @@ def load_taxonomy(directory: Path = DEFAULT_DIRECTORY) -> Taxonomy:
 def _check_actor_types(actor_types: Vocabulary, problems: _Problems) -> None:
     for index, term in enumerate(actor_types):
         if term.parent is not None and term.parent not in actor_types:
-            problems.add(
-                "actors.yaml", ("actor_types", index, "parent"), f"unknown actor type {term.parent!r}"
-            )
+            problems.add("actors.yaml", ("actor_types", index, "parent"), f"unknown actor type {term.parent!r}")
         if term.ftm_schema not in FTM_SCHEMATA:
             problems.add(
                 "actors.yaml",
@@ -248,9 +242,7 @@ def _check_actor_types(actor_types: Vocabulary, problems: _Problems) -> None:
 def _check_tlp(tlp: Vocabulary, problems: _Problems) -> None:
     for index, term in enumerate(tlp):
         if not re.match(r"^marking-definition--[0-9a-f-]{36}$", term.stix_id or ""):
-            problems.add(
-                "assessment.yaml", ("tlp", index, "stix_id"), f"{term.stix_id!r} is not a STIX marking id"
-            )
+            problems.add("assessment.yaml", ("tlp", index, "stix_id"), f"{term.stix_id!r} is not a STIX marking id")
 
 
 def _crosswalk(
@@ -269,9 +261,7 @@ def _crosswalk(
         if our_code not in ours:
             problems.add(name, ("map", our_code), f"unknown {ours.noun} code {our_code!r}")
         if their_code not in categories:
-            problems.add(
-                name, ("map", our_code), f"maps to {their_code!r}, which is not among this file's categories"
-            )
+            problems.add(name, ("map", our_code), f"maps to {their_code!r}, which is not among this file's categories")
     unused = set(categories.codes) - set(spec["map"].values())
     for code in sorted(unused):
         problems.add(name, ("categories",), f"category {code!r} has no code of ours mapped onto it")

@@ -141,10 +141,14 @@ def upgrade() -> None:
     with op.batch_alter_table("incident", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_incident_created_at_id"), ["created_at", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_incident_date_start_id"), ["date_start", "id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_incident_tlp"), ["tlp"], unique=False)
-        batch_op.create_index(batch_op.f("ix_incident_synthetic"), ["synthetic"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_incident_synthetic"),
+            ["synthetic"],
+            unique=False,
+            sqlite_where=sa.text("synthetic"),
+            postgresql_where=sa.text("synthetic"),
+        )
         batch_op.create_index(batch_op.f("ix_incident_updated_at_id"), ["updated_at", "id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_incident_verification"), ["verification"], unique=False)
 
     op.create_table(
         "person_identity",
@@ -166,12 +170,10 @@ def upgrade() -> None:
             ["actor_id"], ["actor.id"], name=op.f("fk_incident_actor_actor_id_actor"), ondelete="RESTRICT"
         ),
         sa.ForeignKeyConstraint(
-            ["incident_id"],
-            ["incident.id"],
-            name=op.f("fk_incident_actor_incident_id_incident"),
-            ondelete="CASCADE",
+            ["incident_id"], ["incident.id"], name=op.f("fk_incident_actor_incident_id_incident"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("incident_id", "actor_id", name=op.f("pk_incident_actor")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("incident_actor", schema=None) as batch_op:
         batch_op.create_index(
@@ -180,7 +182,6 @@ def upgrade() -> None:
 
     op.create_table(
         "incident_location",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("incident_id", sa.Integer(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("country", sa.String(length=2), nullable=False),
@@ -191,19 +192,14 @@ def upgrade() -> None:
         sa.Column("lon", sa.Float(), nullable=True),
         sa.Column("obfuscated", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["incident_id"],
-            ["incident.id"],
-            name=op.f("fk_incident_location_incident_id_incident"),
-            ondelete="CASCADE",
+            ["incident_id"], ["incident.id"], name=op.f("fk_incident_location_incident_id_incident"), ondelete="CASCADE"
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_location")),
+        sa.PrimaryKeyConstraint("incident_id", "position", name=op.f("pk_incident_location")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("incident_location", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_incident_location_country_incident_id"), ["country", "incident_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_incident_location_incident_id_position"), ["incident_id", "position"], unique=True
         )
         batch_op.create_index(batch_op.f("ix_incident_location_lat_lon"), ["lat", "lon"], unique=False)
 
@@ -212,12 +208,10 @@ def upgrade() -> None:
         sa.Column("incident_id", sa.Integer(), nullable=False),
         sa.Column("country", sa.String(length=2), nullable=False),
         sa.ForeignKeyConstraint(
-            ["incident_id"],
-            ["incident.id"],
-            name=op.f("fk_incident_origin_incident_id_incident"),
-            ondelete="CASCADE",
+            ["incident_id"], ["incident.id"], name=op.f("fk_incident_origin_incident_id_incident"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("incident_id", "country", name=op.f("pk_incident_origin")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("incident_origin", schema=None) as batch_op:
         batch_op.create_index(
@@ -230,18 +224,13 @@ def upgrade() -> None:
         sa.Column("person_id", sa.Integer(), nullable=False),
         sa.Column("role", sa.String(length=32), nullable=False),
         sa.ForeignKeyConstraint(
-            ["incident_id"],
-            ["incident.id"],
-            name=op.f("fk_incident_person_incident_id_incident"),
-            ondelete="CASCADE",
+            ["incident_id"], ["incident.id"], name=op.f("fk_incident_person_incident_id_incident"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["person.id"],
-            name=op.f("fk_incident_person_person_id_person"),
-            ondelete="RESTRICT",
+            ["person_id"], ["person.id"], name=op.f("fk_incident_person_person_id_person"), ondelete="RESTRICT"
         ),
         sa.PrimaryKeyConstraint("incident_id", "person_id", name=op.f("pk_incident_person")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("incident_person", schema=None) as batch_op:
         batch_op.create_index(
@@ -253,12 +242,10 @@ def upgrade() -> None:
         sa.Column("incident_id", sa.Integer(), nullable=False),
         sa.Column("tactic", sa.String(length=40), nullable=False),
         sa.ForeignKeyConstraint(
-            ["incident_id"],
-            ["incident.id"],
-            name=op.f("fk_incident_tactic_incident_id_incident"),
-            ondelete="CASCADE",
+            ["incident_id"], ["incident.id"], name=op.f("fk_incident_tactic_incident_id_incident"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("incident_id", "tactic", name=op.f("pk_incident_tactic")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("incident_tactic", schema=None) as batch_op:
         batch_op.create_index(
@@ -270,12 +257,10 @@ def upgrade() -> None:
         sa.Column("incident_id", sa.Integer(), nullable=False),
         sa.Column("category", sa.String(length=40), nullable=False),
         sa.ForeignKeyConstraint(
-            ["incident_id"],
-            ["incident.id"],
-            name=op.f("fk_incident_target_incident_id_incident"),
-            ondelete="CASCADE",
+            ["incident_id"], ["incident.id"], name=op.f("fk_incident_target_incident_id_incident"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("incident_id", "category", name=op.f("pk_incident_target")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("incident_target", schema=None) as batch_op:
         batch_op.create_index(
@@ -293,6 +278,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("incident_id", "flag", name=op.f("pk_incident_vulnerability")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("incident_vulnerability", schema=None) as batch_op:
         batch_op.create_index(
@@ -301,7 +287,6 @@ def upgrade() -> None:
 
     op.create_table(
         "source",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("incident_id", sa.Integer(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
@@ -313,19 +298,14 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["incident_id"], ["incident.id"], name=op.f("fk_source_incident_id_incident"), ondelete="CASCADE"
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_source")),
+        sa.PrimaryKeyConstraint("incident_id", "position", name=op.f("pk_source")),
+        sqlite_with_rowid=False,
     )
-    with op.batch_alter_table("source", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_source_incident_id_position"), ["incident_id", "position"], unique=True)
-
     _create_full_text_search()
 
 
 def downgrade() -> None:
     _drop_full_text_search()
-    with op.batch_alter_table("source", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_source_incident_id_position"))
-
     op.drop_table("source")
     with op.batch_alter_table("incident_vulnerability", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_incident_vulnerability_flag_incident_id"))
@@ -349,7 +329,6 @@ def downgrade() -> None:
     op.drop_table("incident_origin")
     with op.batch_alter_table("incident_location", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_incident_location_lat_lon"))
-        batch_op.drop_index(batch_op.f("ix_incident_location_incident_id_position"))
         batch_op.drop_index(batch_op.f("ix_incident_location_country_incident_id"))
 
     op.drop_table("incident_location")
@@ -359,10 +338,12 @@ def downgrade() -> None:
     op.drop_table("incident_actor")
     op.drop_table("person_identity")
     with op.batch_alter_table("incident", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_incident_verification"))
         batch_op.drop_index(batch_op.f("ix_incident_updated_at_id"))
-        batch_op.drop_index(batch_op.f("ix_incident_tlp"))
-        batch_op.drop_index(batch_op.f("ix_incident_synthetic"))
+        batch_op.drop_index(
+            batch_op.f("ix_incident_synthetic"),
+            sqlite_where=sa.text("synthetic"),
+            postgresql_where=sa.text("synthetic"),
+        )
         batch_op.drop_index(batch_op.f("ix_incident_date_start_id"))
         batch_op.drop_index(batch_op.f("ix_incident_created_at_id"))
 
