@@ -18,8 +18,14 @@ def main() -> int:
     manifest = json.loads((ROOT / "package.json").read_text())
     for destination, packages in manifest["vendor"].items():
         target_root = ROOT / destination
-        lines = ["# Vendored front-end files", "", "Copied by `make vendor` from npm; do not edit.", "",
-                 "| package | version | files |", "|---|---|---|"]
+        lines = [
+            "# Vendored front-end files",
+            "",
+            "Copied by `make vendor` from npm; do not edit.",
+            "",
+            "| package | version | files |",
+            "|---|---|---|",
+        ]
         for package, files in sorted(packages.items()):
             source = ROOT / "node_modules" / package
             if not source.is_dir():

@@ -36,34 +36,34 @@ class TnrwatchError(Exception):
         self.errors: tuple[FieldError, ...] = tuple(errors)
 
 
-class InvalidInput(TnrwatchError):
+class InvalidInputError(TnrwatchError):
     """The input broke one or more rules; `errors` lists every one of them, not just the first."""
 
     status = 422
     title = "invalid input"
 
 
-class NotAuthenticated(TnrwatchError):
+class NotAuthenticatedError(TnrwatchError):
     status = 401
     title = "not authenticated"
 
 
-class Forbidden(TnrwatchError):
+class ForbiddenError(TnrwatchError):
     status = 403
     title = "forbidden"
 
 
-class NotFound(TnrwatchError):
+class NotFoundError(TnrwatchError):
     status = 404
     title = "not found"
 
 
-class Conflict(TnrwatchError):
+class ConflictError(TnrwatchError):
     status = 409
     title = "conflict"
 
 
-class PreconditionFailed(TnrwatchError):
+class PreconditionFailedError(TnrwatchError):
     status = 412
     title = "precondition failed"
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from tnrwatch.domain.incident import IncidentIn
 from tnrwatch.domain.validation import try_validate, validate
-from tnrwatch.errors import FieldError, InvalidInput
+from tnrwatch.errors import FieldError, InvalidInputError
 from tnrwatch.taxonomy import default_taxonomy
 
 from ..factories import incident_data
@@ -102,7 +102,7 @@ def test_unknown_fields_are_refused() -> None:
 
 
 def test_invalid_input_lists_field_errors() -> None:
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(InvalidInputError) as caught:
         validate(IncidentIn, {"title": "x"}, TAXONOMY, what="incident")
     assert all(isinstance(error, FieldError) for error in caught.value.errors)
     assert "the incident is invalid" in caught.value.message

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from tnrwatch.domain.incident import IncidentIn
 from tnrwatch.domain.validation import try_validate
-from tnrwatch.errors import InvalidInput
+from tnrwatch.errors import InvalidInputError
 from tnrwatch.interop.mapping import MappingEngine, parse_date
 from tnrwatch.interop.mapping_spec import DateSpec, locate_mapping, parse_path, shipped_mappings
 from tnrwatch.taxonomy import default_taxonomy
@@ -44,7 +44,7 @@ def engine(tmp_path: Path, text: str = BASE) -> MappingEngine:
 
 
 def problems(tmp_path: Path, text: str) -> dict[str, str]:
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(InvalidInputError) as caught:
         engine(tmp_path, text)
     return {".".join(str(part) for part in error.loc[1:]): error.msg for error in caught.value.errors}
 
@@ -219,7 +219,7 @@ def test_duplicate_keys_and_bad_yaml(tmp_path: Path) -> None:
 
 
 def test_missing_mapping_names_the_shipped_ones(tmp_path: Path) -> None:
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(InvalidInputError) as caught:
         MappingEngine.load(tmp_path / "nope.yaml", TAXONOMY)
     assert "freedom_house, uwazi" in caught.value.errors[0].msg
 

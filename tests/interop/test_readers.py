@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tnrwatch.errors import InvalidInput
+from tnrwatch.errors import InvalidInputError
 from tnrwatch.interop.readers import ReadOptions, format_of, open_rows, xlsx_text
 
 
@@ -47,7 +47,7 @@ def test_xlsx_values_become_text(tmp_path: Path) -> None:
             {"Year": "2021", "Count": "3", "When": "2021-05-04", "Flag": "true", "Text": "a\rb"}
         ]
     with (
-        pytest.raises(InvalidInput, match="no sheet named 'Other'"),
+        pytest.raises(InvalidInputError, match="no sheet named 'Other'"),
         open_rows(path, "xlsx", ReadOptions(sheet="Other")),
     ):
         pass

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select, update
 
 from tnrwatch.crypto.tokens import new_token
-from tnrwatch.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from tnrwatch.errors import ConflictError, InvalidInputError, NotAuthenticatedError, NotFoundError
 from tnrwatch.services import accounts
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
@@ -40,19 +40,19 @@ def test_bad_tokens_all_get_the_same_answer(node: Node, operator: Principal, bre
         token = new_token()
     if breakage == "malformed":
         token = token[:-2]
-    with pytest.raises(NotAuthenticated) as caught:
+    with pytest.raises(NotAuthenticatedError) as caught:
         accounts.authenticate(node, token)
     assert "a valid API token is required" in caught.value.message
 
 
 def test_account_rules(node: Node, operator: Principal) -> None:
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(InvalidInputError) as caught:
         accounts.add_account(node, operator, "Bad Name", "wizard")
     assert {error.loc for error in caught.value.errors} == {("username",), ("role",)}
     accounts.add_account(node, operator, "ana", "analyst")
-    with pytest.raises(Conflict):
+    with pytest.raises(ConflictError):
         accounts.add_account(node, operator, "ana", "officer")
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFoundError):
         accounts.create_token(node, operator, "nobody")
 
 

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from tnrwatch.errors import InvalidInput, NotFound, PreconditionFailed
+from tnrwatch.errors import InvalidInputError, NotFoundError, PreconditionFailedError
 from tnrwatch.services import actors
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
@@ -37,17 +37,17 @@ def test_update_and_versions(node: Node, operator: Principal) -> None:
     )
     assert updated.version == 2
     assert updated.description == "Hired for surveillance"
-    with pytest.raises(PreconditionFailed):
+    with pytest.raises(PreconditionFailedError):
         actors.update_actor(node, operator, actor.id, {"name": "x"}, expected_version=1)
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInputError):
         actors.update_actor(node, operator, actor.id, {"parent_id": str(actor.id)})
 
 
 def test_unknown_parent_type_and_actor(node: Node, operator: Principal) -> None:
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(InvalidInputError) as caught:
         actors.create_actor(node, operator, {"name": "x", "actor_type": "gang", "parent_id": str(uuid.uuid4())})
     assert caught.value.errors[0].loc == ("actor_type",)
-    with pytest.raises(InvalidInput, match="unknown parent"):
+    with pytest.raises(InvalidInputError, match="unknown parent"):
         actors.create_actor(node, operator, {"name": "x", "actor_type": "police", "parent_id": str(uuid.uuid4())})
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFoundError):
         actors.get_actor(node, operator, uuid.uuid4())

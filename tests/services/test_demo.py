@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from tnrwatch.domain.countries import is_country_code
 from tnrwatch.domain.incident import INCIDENT_FIELDS, IncidentIn
 from tnrwatch.domain.validation import validate
-from tnrwatch.errors import Conflict, Forbidden
+from tnrwatch.errors import ConflictError, ForbiddenError
 from tnrwatch.services import demo
 from tnrwatch.services import demo_data as data
 from tnrwatch.services.demo_generator import DemoGenerator
@@ -182,7 +182,7 @@ def test_seed_stores_exactly_the_generated_incidents(node: Node, operator: Princ
 def test_seeding_a_seed_twice_is_refused_and_another_seed_reuses_the_actors(node: Node, operator: Principal) -> None:
     demo.seed_demo(node, operator, 10, seed=1)
     actors = count(node, Actor)
-    with pytest.raises(Conflict, match="seed 1"):
+    with pytest.raises(ConflictError, match="seed 1"):
         demo.seed_demo(node, operator, 10, seed=1)
     assert count(node) == 10
     result = demo.seed_demo(node, operator, 10, seed=2)
@@ -221,5 +221,5 @@ def test_a_failure_keeps_whole_batches_only_and_records_them(
 
 
 def test_only_writers_may_seed(node: Node) -> None:
-    with pytest.raises(Forbidden):
+    with pytest.raises(ForbiddenError):
         demo.seed_demo(node, Principal(account_id=None, username="aud", role="auditor"), 5, seed=1)

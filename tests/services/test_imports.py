@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tnrwatch.domain.filters import IncidentFilter
-from tnrwatch.errors import Forbidden, InvalidInput
+from tnrwatch.errors import ForbiddenError, InvalidInputError
 from tnrwatch.services import exports, imports, incidents
 from tnrwatch.services.imports import ImportRequest
 from tnrwatch.services.node import Node
@@ -40,7 +40,7 @@ def run(node: Node, path: Path, **options: Any) -> imports.ImportResult:
     return imports.import_file(node, Principal.operator(), ImportRequest(path=path, label=path.name, **options))
 
 
-def errors_by_row(caught: pytest.ExceptionInfo[InvalidInput]) -> dict[int, dict[str, str]]:
+def errors_by_row(caught: pytest.ExceptionInfo[InvalidInputError]) -> dict[int, dict[str, str]]:
     found: dict[int, dict[str, str]] = {}
     for error in caught.value.errors:
         _file, row, *field = error.loc
@@ -70,7 +70,7 @@ def our_rows(node: Node, tmp_path: Path, n: int = 3) -> list[dict[str, str]]:
 def test_a_failed_import_lists_every_bad_row_and_leaves_nothing(node: Node, tmp_path: Path) -> None:
     incidents.create_incident(node, Principal.operator(), incident_data())
     before, changes = count(node), count(node, Change)
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(InvalidInputError) as caught:
         run(node, EXAMPLES / "freedom_house_bad_rows.csv", mapping="freedom_house")
     found = errors_by_row(caught)
     assert sorted(found) == [3, 4, 5, 6, 7]
@@ -89,7 +89,7 @@ def test_bad_rows_of_our_layout(node: Node, tmp_path: Path) -> None:
     rows[0]["tactics"] = "abduction;poisoning"
     rows[1]["locations"] = "[{not json"
     rows[2]["date_end"] = "2000-01-01"
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(InvalidInputError) as caught:
         run(node, write_csv(tmp_path / "bad.csv", rows))
     found = errors_by_row(caught)
     assert sorted(found) == [2, 3, 4]
@@ -102,7 +102,7 @@ def test_bad_rows_of_our_layout(node: Node, tmp_path: Path) -> None:
 def test_header_problems_stop_the_import_before_any_row(node: Node, tmp_path: Path) -> None:
     rows = [{("tactic" if key == "tactics" else key): value for key, value in row.items()}
             for row in our_rows(node, tmp_path, 1)]  # fmt: skip
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(InvalidInputError) as caught:
         run(node, write_csv(tmp_path / "bad.csv", rows))
     messages = {error.loc: error.msg for error in caught.value.errors}
     assert "unknown column" in messages[("bad.csv", 1, "tactic")]
@@ -112,7 +112,7 @@ def test_header_problems_stop_the_import_before_any_row(node: Node, tmp_path: Pa
 def test_existing_ids_fail_or_are_skipped(node: Node, tmp_path: Path) -> None:
     incidents.create_incident(node, Principal.operator(), incident_data())
     path = export_to(node, tmp_path / "all.json")
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(InvalidInputError) as caught:
         run(node, path)
     assert "already exists" in caught.value.errors[0].msg
     assert caught.value.errors[0].loc[1:] == (0, "id")
@@ -124,7 +124,7 @@ def test_existing_ids_fail_or_are_skipped(node: Node, tmp_path: Path) -> None:
 def test_an_id_twice_in_one_file(node: Node, tmp_path: Path) -> None:
     rows = our_rows(node, tmp_path, 2)
     rows[1]["id"] = rows[0]["id"]
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(InvalidInputError) as caught:
         run(node, write_csv(tmp_path / "twice.csv", rows), on_conflict="skip")
     assert errors_by_row(caught) == {3: {"id": f"the id {rows[0]['id']} appears earlier in the file"}}
 
@@ -132,7 +132,7 @@ def test_an_id_twice_in_one_file(node: Node, tmp_path: Path) -> None:
 def test_links_to_unknown_persons(node: Node, tmp_path: Path) -> None:
     rows = our_rows(node, tmp_path, 1)
     rows[0]["persons"] = json.dumps([{"id": str(uuid.uuid4()), "role": "target"}])
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(InvalidInputError) as caught:
         run(node, write_csv(tmp_path / "links.csv", rows))
     assert list(errors_by_row(caught)[2]) == ["persons.0.id"]
 
@@ -176,7 +176,7 @@ def test_uwazi_sample(node: Node) -> None:
 def test_a_mapping_that_reads_missing_columns(node: Node, tmp_path: Path) -> None:
     path = tmp_path / "other.csv"
     path.write_text("Year,Origin\n2021,Russia\n", encoding="utf-8")
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(InvalidInputError) as caught:
         run(node, path, mapping="freedom_house")
     columns = {error.loc[2] for error in caught.value.errors}
     assert {"Host country", "Tactic", "Incident ID"} <= columns
@@ -186,7 +186,7 @@ def test_a_mapping_that_reads_missing_columns(node: Node, tmp_path: Path) -> Non
 def test_a_foreign_json_file_needs_a_mapping(node: Node, tmp_path: Path) -> None:
     path = tmp_path / "foreign.json"
     path.write_text('{"format": "something-else", "incidents": []}', encoding="utf-8")
-    with pytest.raises(InvalidInput, match="cannot be imported") as caught:
+    with pytest.raises(InvalidInputError, match="cannot be imported") as caught:
         run(node, path)
     assert "needs a mapping file" in caught.value.errors[0].msg
 
@@ -208,22 +208,22 @@ def test_a_foreign_json_file_needs_a_mapping(node: Node, tmp_path: Path) -> None
 def test_unreadable_files(node: Node, tmp_path: Path, name: str, content: str | bytes, message: str) -> None:
     path = tmp_path / name
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(InvalidInputError) as caught:
         run(node, path)
     assert message in caught.value.errors[0].msg
     assert count(node) == 0
 
 
 def test_a_missing_file_and_an_unknown_format(node: Node, tmp_path: Path) -> None:
-    with pytest.raises(InvalidInput, match="No such file"):
+    with pytest.raises(InvalidInputError, match="No such file"):
         run(node, tmp_path / "missing.csv")
     (tmp_path / "data.txt").write_text("x", encoding="utf-8")
-    with pytest.raises(InvalidInput, match="cannot tell how to read"):
+    with pytest.raises(InvalidInputError, match="cannot tell how to read"):
         run(node, tmp_path / "data.txt")
 
 
 def test_only_coders_import(node: Node, tmp_path: Path) -> None:
-    with pytest.raises(Forbidden):
+    with pytest.raises(ForbiddenError):
         imports.import_file(node, Principal(None, "liaison", "liaison"), ImportRequest(path=tmp_path / "x.csv"))
 
 
@@ -260,7 +260,7 @@ def test_worker_processes_import_the_same_and_report_the_same_rows(node: Node, t
     rows[2200]["date_start"] = "yesterday"
     rows[2201]["id"] = rows[5]["id"]
     write_csv(path, rows)
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(InvalidInputError) as caught:
         imports.import_file(node, Principal.operator(), ImportRequest(path=path, workers=2, batch_size=400))
     found = errors_by_row(caught)
     assert sorted(found) == [12, 2202, 2203]  # the header is row 1

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from tnrwatch.domain.filters import BBox, IncidentFilter
-from tnrwatch.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
+from tnrwatch.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError, PreconditionFailedError
 from tnrwatch.services import actors, incidents, persons
 from tnrwatch.services.incidents import IncidentQuery
 from tnrwatch.services.node import Node
@@ -46,13 +46,13 @@ def test_create_and_read_back(node: Node) -> None:
 def test_given_ids_are_kept_and_duplicates_refused(node: Node) -> None:
     given = uuid.uuid4()
     assert create(node, id=str(given)) == given
-    with pytest.raises(Conflict):
+    with pytest.raises(ConflictError):
         create(node, id=str(given))
 
 
 def test_unknown_links_are_reported_with_their_position(node: Node) -> None:
     missing = uuid.uuid4()
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(InvalidInputError) as caught:
         create(node, actors=[{"id": str(missing), "role": "perpetrator"}])
     assert caught.value.errors[0].loc == ("actors", 0, "id")
 
@@ -79,31 +79,31 @@ def test_update_replaces_fields_and_bumps_the_version(node: Node) -> None:
     assert updated.verification == "verified"
     assert updated.tactics == ["forced_return"]
     assert updated.sources == incidents.get_incident(node, ANALYST, incident_id).sources  # untouched fields stay
-    with pytest.raises(PreconditionFailed):
+    with pytest.raises(PreconditionFailedError):
         incidents.update_incident(node, ANALYST, incident_id, {"tlp": "red"}, expected_version=1)
 
 
 def test_update_is_validated_as_a_whole(node: Node) -> None:
     incident_id = create(node, date_start="2021-03-15")
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(InvalidInputError) as caught:
         incidents.update_incident(node, ANALYST, incident_id, {"date_end": "2020-01-01", "colour": "red"})
     assert caught.value.errors[0].loc == ("colour",)
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(InvalidInputError) as caught:
         incidents.update_incident(node, ANALYST, incident_id, {"date_end": "2020-01-01"})
     assert caught.value.errors[0].loc == ("date_end",)
     assert incidents.get_incident(node, ANALYST, incident_id).version == 1
 
 
 def test_missing_incident(node: Node) -> None:
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFoundError):
         incidents.get_incident(node, ANALYST, uuid.uuid4())
 
 
 def test_roles_without_write_permission_are_refused(node: Node) -> None:
     auditor = Principal(account_id=None, username="aud", role="auditor")
-    with pytest.raises(Forbidden):
+    with pytest.raises(ForbiddenError):
         incidents.create_incident(node, auditor, incident_data())
-    with pytest.raises(Forbidden):
+    with pytest.raises(ForbiddenError):
         incidents.search_incidents(node, auditor, IncidentQuery())
 
 
@@ -235,7 +235,7 @@ def test_cursor_pages_are_stable_under_inserts(node: Node, sort: str) -> None:
 
 
 def test_bad_search_parameters_are_all_reported(node: Node) -> None:
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(InvalidInputError) as caught:
         search(node, sort="title", facets=["colour"], cursor="%%%")
     assert {error.loc[0] for error in caught.value.errors} == {"sort", "facets", "cursor"}
 
@@ -244,8 +244,8 @@ def test_a_cursor_from_another_sort_is_refused(node: Node) -> None:
     for day in range(1, 4):
         create(node, date_start=f"2021-01-{day:02d}")
     cursor = search(node, sort="date", limit=1).next_cursor
-    with pytest.raises(InvalidInput, match="search is invalid") as caught:
+    with pytest.raises(InvalidInputError, match="search is invalid") as caught:
         search(node, sort="-date", cursor=cursor)
     assert "belongs to sort 'date'" in caught.value.errors[0].msg
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInputError):
         search(node, cursor="bm90IGEgY3Vyc29y")

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, text, update
 
 from tnrwatch.crypto.vault import VaultError
-from tnrwatch.errors import Conflict, Forbidden, InvalidInput
+from tnrwatch.errors import ConflictError, ForbiddenError, InvalidInputError
 from tnrwatch.services import persons
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
@@ -46,7 +46,7 @@ def test_lists_never_carry_identities(node: Node) -> None:
 
 def test_identity_read_needs_a_caseworker_and_is_recorded(node: Node) -> None:
     person = persons.create_person(node, OFFICER, {"identity": IDENTITY})
-    with pytest.raises(Forbidden):
+    with pytest.raises(ForbiddenError):
         persons.get_person(node, ANALYST, person.id, with_identity=True)
     opened = persons.get_person(node, OFFICER, person.id, with_identity=True)
     assert opened.identity is not None
@@ -70,20 +70,20 @@ def test_identity_moved_to_another_person_does_not_open(node: Node) -> None:
 
 
 def test_analysts_may_not_create_identities(node: Node) -> None:
-    with pytest.raises(Forbidden):
+    with pytest.raises(ForbiddenError):
         persons.create_person(node, ANALYST, {"identity": IDENTITY})
 
 
 def test_pseudonyms_and_ids_are_unique(node: Node) -> None:
     given = uuid.uuid4()
     persons.create_person(node, OFFICER, {"id": str(given), "pseudonym": "P-ONE"})
-    with pytest.raises(Conflict):
+    with pytest.raises(ConflictError):
         persons.create_person(node, OFFICER, {"pseudonym": "P-ONE"})
-    with pytest.raises(Conflict):
+    with pytest.raises(ConflictError):
         persons.create_person(node, OFFICER, {"id": str(given)})
 
 
 def test_bad_identity_fields_are_reported(node: Node) -> None:
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(InvalidInputError) as caught:
         persons.create_person(node, OFFICER, {"identity": {"full_name": "", "nationalities": ["XX"]}})
     assert {error.loc for error in caught.value.errors} == {("identity", "full_name"), ("identity", "nationalities", 0)}

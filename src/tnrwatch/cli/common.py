@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from tnrwatch.errors import FieldError, InvalidInput, TnrwatchError
+from tnrwatch.errors import FieldError, InvalidInputError, TnrwatchError
 from tnrwatch.settings import Settings
 
 EXIT_BAD_INPUT = 2
@@ -38,7 +38,7 @@ def handle_errors() -> Iterator[None]:
     except TnrwatchError as exc:
         print_error(exc.message)
         print_field_errors(exc.errors)
-        bad_input = isinstance(exc, InvalidInput) or exc.status < 500
+        bad_input = isinstance(exc, InvalidInputError) or exc.status < 500
         raise typer.Exit(EXIT_BAD_INPUT if bad_input else EXIT_FAILURE) from None
 
 

@@ -14,7 +14,7 @@ from rich.text import Text
 from tnrwatch.cli.common import EXIT_BAD_INPUT, err, handle_errors, load_settings, print_error
 from tnrwatch.domain.filters import BBox, IncidentFilter
 from tnrwatch.domain.validation import try_validate
-from tnrwatch.errors import FieldError, InvalidInput
+from tnrwatch.errors import FieldError, InvalidInputError
 from tnrwatch.interop.mapping_spec import shipped_mappings
 from tnrwatch.interop.readers import FORMATS, format_of
 from tnrwatch.interop.writers import EXPORT_FORMATS
@@ -55,7 +55,7 @@ def _rows(count: int) -> str:
     return f"{count} row" if count == 1 else f"{count} rows"
 
 
-def _print_errors(exc: InvalidInput, unit: str) -> None:
+def _print_errors(exc: InvalidInputError, unit: str) -> None:
     print_error(exc.message)
     for error in exc.errors[:ERRORS_LISTED]:
         err.print(Text.assemble("  ", (_where(error.loc, unit), "bold"), ": ", error.msg), highlight=False)
@@ -108,7 +108,7 @@ def import_command(
                     bar.update(task, completed=done, total=total, description=f"importing {file.name}: {rows} rows")
 
                 result = imports.import_file(node, Principal.operator(), request, progress=advance)
-        except InvalidInput as exc:
+        except InvalidInputError as exc:
             _print_errors(exc, unit)
             raise typer.Exit(EXIT_BAD_INPUT) from None
         finally:
@@ -138,7 +138,7 @@ def _filter(options: dict[str, Any], bbox: str | None) -> IncidentFilter:
     if isinstance(parsed, list):
         errors += [FieldError((f"--{str(e.loc[0]).replace('_', '-')}", *e.loc[1:]), e.msg) for e in parsed]
     if errors or isinstance(parsed, list):
-        raise InvalidInput("the export filters are invalid", errors)
+        raise InvalidInputError("the export filters are invalid", errors)
     return parsed.model_copy(update={"bbox": box}) if box else parsed
 
 
@@ -175,12 +175,12 @@ def export_command(
         chosen = fmt or (_export_format_of(output) if output else None)
         if chosen not in EXPORT_FORMATS:
             problem = f"{chosen!r} is not an export format" if chosen else "give --format, or -o FILE with an extension"
-            raise InvalidInput(
+            raise InvalidInputError(
                 "cannot tell the export format",
                 [FieldError(("--format",), f"{problem}; formats: {', '.join(EXPORT_FORMATS)}")],
             )
         if output is None and chosen == "xlsx" and sys.stdout.isatty():
-            raise InvalidInput("XLSX is binary", [FieldError(("-o",), "write XLSX to a file with -o FILE.xlsx")])
+            raise InvalidInputError("XLSX is binary", [FieldError(("-o",), "write XLSX to a file with -o FILE.xlsx")])
         flt = _filter(
             {
                 "origin": _split(origin),

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tnrwatch.cli.common import EXIT_BAD_INPUT, handle_errors, out, print_error
-from tnrwatch.errors import InvalidInput
+from tnrwatch.errors import InvalidInputError
 from tnrwatch.taxonomy import Taxonomy, Vocabulary, default_taxonomy
 from tnrwatch.taxonomy.render import VOCABULARY_TITLES, taxonomy_to_json, taxonomy_to_markdown
 
@@ -37,7 +37,9 @@ def show(
     with handle_errors():
         tax = default_taxonomy()
         if vocabulary is not None and vocabulary not in tax.vocabularies:
-            raise InvalidInput(f"unknown vocabulary {vocabulary!r}; valid vocabularies: {', '.join(tax.vocabularies)}")
+            raise InvalidInputError(
+                f"unknown vocabulary {vocabulary!r}; valid vocabularies: {', '.join(tax.vocabularies)}"
+            )
         names = [vocabulary] if vocabulary is not None else list(tax.vocabularies)
         if vocabulary is None:
             heading = f"{tax.title}, version {tax.version} ({tax.released})"

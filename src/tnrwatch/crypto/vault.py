@@ -3,7 +3,8 @@
 Each record is sealed with XChaCha20-Poly1305 (libsodium's IETF AEAD) under the newest vault key; the associated data
 binds the ciphertext to the record it belongs to (e.g. the person's uuid), so ciphertext moved to another row by someone
 with database access fails to open. Keys are 32 random bytes in files `vault-<id>.key` (mode 0600, folder 0700); old
-keys stay so that older records still open. A key's id starts with its creation time (UTC). A database backup without the key directory reveals no identity.
+keys stay so that older records still open. A key's id starts with its creation time (UTC). A database backup
+without the key directory reveals no identity.
 """
 
 from __future__ import annotations

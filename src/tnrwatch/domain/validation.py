@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from tnrwatch.domain.codes import ValidationContext
-from tnrwatch.errors import FieldError, InvalidInput
+from tnrwatch.errors import FieldError, InvalidInputError
 from tnrwatch.taxonomy import Taxonomy
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -29,12 +29,12 @@ def field_errors(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> li
 
 
 def validate(model: type[ModelT], raw: Mapping[str, Any] | Any, taxonomy: Taxonomy, what: str = "input") -> ModelT:
-    """Return `raw` as a `model`, or raise `InvalidInput` listing every problem with its location."""
+    """Return `raw` as a `model`, or raise `InvalidInputError` listing every problem with its location."""
     try:
         return model.model_validate(raw, context=ValidationContext(taxonomy))
     except ValidationError as exc:
         errors = field_errors(exc)
-        raise InvalidInput(f"the {what} is invalid ({len(errors)} problems)", errors) from None
+        raise InvalidInputError(f"the {what} is invalid ({len(errors)} problems)", errors) from None
 
 
 def try_validate(

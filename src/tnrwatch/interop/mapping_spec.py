@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from tnrwatch.domain.countries import is_country_code
 from tnrwatch.domain.incident import INCIDENT_FIELDS, ActorLink, Location, PersonLink, Source
 from tnrwatch.domain.validation import field_errors
-from tnrwatch.errors import FieldError, InvalidInput
+from tnrwatch.errors import FieldError, InvalidInputError
 from tnrwatch.taxonomy import Taxonomy
 
 SHIPPED_DIRECTORY = Path(__file__).parent / "mappings"
@@ -235,28 +235,28 @@ def locate_mapping(name_or_path: str) -> Path:
 
 
 def read_spec(path: Path, taxonomy: Taxonomy, label: str | None = None) -> MappingSpec:
-    """Load and check a mapping file; raise `InvalidInput` listing every problem at its key."""
+    """Load and check a mapping file; raise `InvalidInputError` listing every problem at its key."""
     label = label or str(path)
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueStringKeyLoader)  # noqa: S506 (a SafeLoader)
     except FileNotFoundError:
         known = ", ".join(shipped_mappings())
-        raise InvalidInput(
+        raise InvalidInputError(
             f"no mapping file {label}", [FieldError((label,), f"no such file; the shipped mappings are: {known}")]
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"cannot read the mapping {label}", [FieldError((label,), str(exc))]) from None
+        raise InvalidInputError(f"cannot read the mapping {label}", [FieldError((label,), str(exc))]) from None
     except yaml.YAMLError as exc:
         message = f"not valid YAML: {' '.join(str(exc).split())}"
-        raise InvalidInput(f"the mapping {label} is invalid", [FieldError((label,), message)]) from None
+        raise InvalidInputError(f"the mapping {label} is invalid", [FieldError((label,), message)]) from None
     try:
         spec = MappingSpec.model_validate(raw)
     except ValidationError as exc:
         errors = field_errors(exc, prefix=(label,))
-        raise InvalidInput(f"the mapping {label} is invalid ({len(errors)} problems)", errors) from None
+        raise InvalidInputError(f"the mapping {label} is invalid ({len(errors)} problems)", errors) from None
     errors = [FieldError((label, *loc), message) for loc, message in _semantic_problems(spec, taxonomy)]
     if errors:
-        raise InvalidInput(f"the mapping {label} is invalid ({len(errors)} problems)", errors)
+        raise InvalidInputError(f"the mapping {label} is invalid ({len(errors)} problems)", errors)
     return spec
 
 

@@ -3,7 +3,8 @@
 CSV and XLSX rows are numbered as a spreadsheet shows them (the header is row 1 unless `header_row` says otherwise;
 a cell spanning several lines is still one row); JSON rows by their index in the records array, from 0. Cells come
 back as text (XLSX numbers and dates are turned into text the way our layout writes them); JSON records as decoded.
-A file that cannot be read at all raises `InvalidInput` naming the file; a row that is malformed carries a `problem`.
+A file that cannot be read at all raises `InvalidInputError` naming the file; a row that is malformed carries a
+`problem`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from xml.etree.ElementTree import ParseError
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
-from tnrwatch.errors import FieldError, InvalidInput
+from tnrwatch.errors import FieldError, InvalidInputError
 from tnrwatch.interop.jsonstream import JsonArrayStream, JsonStreamError
 
 FORMATS: tuple[str, ...] = ("csv", "json", "xlsx")
@@ -70,8 +71,8 @@ def format_of(path: Path) -> str | None:
     return suffix if suffix in FORMATS else None
 
 
-def _unreadable(label: str, message: str) -> InvalidInput:
-    return InvalidInput(f"cannot read {label}: {message}", [FieldError((label,), message)])
+def _unreadable(label: str, message: str) -> InvalidInputError:
+    return InvalidInputError(f"cannot read {label}: {message}", [FieldError((label,), message)])
 
 
 @contextlib.contextmanager
@@ -79,7 +80,9 @@ def open_rows(path: Path, fmt: str, options: ReadOptions, label: str | None = No
     """Open `path` as `fmt`; `label` names the file in errors (default: the path as given)."""
     label = label or str(path)
     if fmt not in FORMATS:
-        raise InvalidInput(f"unknown format {fmt!r}", [FieldError(("format",), f"use one of: {', '.join(FORMATS)}")])
+        raise InvalidInputError(
+            f"unknown format {fmt!r}", [FieldError(("format",), f"use one of: {', '.join(FORMATS)}")]
+        )
     if fmt == "xlsx":
         with _xlsx_rows(path, options, label) as reader:
             yield reader

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from tnrwatch.crypto.tokens import display_prefix, is_well_formed, new_token, token_hash
-from tnrwatch.errors import Conflict, FieldError, InvalidInput, NotAuthenticated, NotFound
+from tnrwatch.errors import ConflictError, FieldError, InvalidInputError, NotAuthenticatedError, NotFoundError
 from tnrwatch.services.changes import record_change
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import ROLES, Principal
@@ -50,10 +50,10 @@ def add_account(node: Node, principal: Principal, username: str, role: str, disp
     if role not in ROLES:
         errors.append(FieldError(("role",), f"unknown role {role!r}; valid roles: {', '.join(ROLES)}"))
     if errors:
-        raise InvalidInput("the account is invalid", errors)
+        raise InvalidInputError("the account is invalid", errors)
     with node.store.writing() as session:
         if session.scalar(select(Account.id).where(Account.username == username)) is not None:
-            raise Conflict(f"an account named {username!r} already exists")
+            raise ConflictError(f"an account named {username!r} already exists")
         account = Account(username=username, role=role, display_name=display_name, created_at=utcnow())
         session.add(account)
         session.flush()
@@ -74,9 +74,9 @@ def create_token(
     with node.store.writing() as session:
         account = session.scalar(select(Account).where(Account.username == username))
         if account is None:
-            raise NotFound(f"no account named {username!r}; create it with `tnrwatch users add`")
+            raise NotFoundError(f"no account named {username!r}; create it with `tnrwatch users add`")
         if account.disabled:
-            raise InvalidInput(f"the account {username!r} is disabled")
+            raise InvalidInputError(f"the account {username!r} is disabled")
         token = new_token()
         now = utcnow()
         expires_at = now + dt.timedelta(days=expires_in_days) if expires_in_days else None
@@ -95,21 +95,21 @@ def create_token(
 
 
 def authenticate(node: Node, token: str) -> Principal:
-    """The principal a bearer token stands for; `NotAuthenticated` for a malformed, unknown, revoked or expired token
-    or a disabled account, always with the same message."""
+    """The principal a bearer token stands for; `NotAuthenticatedError` for a malformed, unknown, revoked or
+    expired token or a disabled account, always with the same message."""
     if not is_well_formed(token):
-        raise NotAuthenticated(_BAD_TOKEN)
+        raise NotAuthenticatedError(_BAD_TOKEN)
     with node.store.reading() as session:
         found = session.execute(
             select(ApiToken, Account).join(Account).where(ApiToken.token_hash == token_hash(token))
         ).first()
     if found is None:
-        raise NotAuthenticated(_BAD_TOKEN)
+        raise NotAuthenticatedError(_BAD_TOKEN)
     api_token, account = found
     if api_token.revoked_at is not None or account.disabled:
-        raise NotAuthenticated(_BAD_TOKEN)
+        raise NotAuthenticatedError(_BAD_TOKEN)
     if api_token.expires_at is not None and api_token.expires_at <= utcnow():
-        raise NotAuthenticated(_BAD_TOKEN)
+        raise NotAuthenticatedError(_BAD_TOKEN)
     return Principal(account_id=account.id, username=account.username, role=account.role)
 
 

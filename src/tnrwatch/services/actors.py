@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from tnrwatch.domain.actor import ActorIn, ActorOut
 from tnrwatch.domain.validation import validate
-from tnrwatch.errors import Conflict, FieldError, InvalidInput, NotFound, PreconditionFailed
+from tnrwatch.errors import ConflictError, FieldError, InvalidInputError, NotFoundError, PreconditionFailedError
 from tnrwatch.services.changes import record_change
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal, require
@@ -28,7 +28,7 @@ def create_actor(node: Node, principal: Principal, raw: Mapping[str, Any] | Acto
     with node.store.writing() as session:
         actor_uuid = actor.id or uuid.uuid4()
         if session.scalar(select(Actor.id).where(Actor.uuid == actor_uuid)) is not None:
-            raise Conflict(f"an actor with id {actor_uuid} already exists")
+            raise ConflictError(f"an actor with id {actor_uuid} already exists")
         now = utcnow()
         row = Actor(uuid=actor_uuid, version=1, created_at=now, updated_at=now)
         _apply(session, row, actor)
@@ -48,15 +48,17 @@ def update_actor(
     require(principal, "actor:write")
     unknown = [FieldError((name,), "unknown field") for name in patch if name not in _EDITABLE]
     if unknown:
-        raise InvalidInput("the update names fields an actor does not have", unknown)
+        raise InvalidInputError("the update names fields an actor does not have", unknown)
     with node.store.writing() as session:
         row, parent_uuid = _find(session, actor_uuid)
         if expected_version is not None and row.version != expected_version:
-            raise PreconditionFailed(f"the actor is at version {row.version}, not {expected_version}")
+            raise PreconditionFailedError(f"the actor is at version {row.version}, not {expected_version}")
         current = _out(row, parent_uuid, node.taxonomy).model_dump(include=_EDITABLE)
         actor = validate(ActorIn, {**current, **patch}, node.taxonomy, what="actor")
         if actor.parent_id == actor_uuid:
-            raise InvalidInput("an actor cannot be its own parent", [FieldError(("parent_id",), "names this actor")])
+            raise InvalidInputError(
+                "an actor cannot be its own parent", [FieldError(("parent_id",), "names this actor")]
+            )
         _apply(session, row, actor)
         row.version += 1
         row.updated_at = utcnow()
@@ -102,7 +104,7 @@ def _apply(session: Session, row: Actor, actor: ActorIn) -> None:
     if actor.parent_id is not None:
         parent_id = session.scalar(select(Actor.id).where(Actor.uuid == actor.parent_id))
         if parent_id is None:
-            raise InvalidInput(
+            raise InvalidInputError(
                 "the actor names an unknown parent",
                 [FieldError(("parent_id",), f"no actor with id {actor.parent_id}")],
             )
@@ -115,7 +117,7 @@ def _find(session: Session, actor_uuid: uuid.UUID) -> tuple[Actor, uuid.UUID | N
         select(Actor, parent.uuid).outerjoin(parent, Actor.parent_id == parent.id).where(Actor.uuid == actor_uuid)
     ).first()
     if found is None:
-        raise NotFound(f"no actor with id {actor_uuid}")
+        raise NotFoundError(f"no actor with id {actor_uuid}")
     return found[0], found[1]
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from tnrwatch.domain.actor import ActorIn
 from tnrwatch.domain.incident import IncidentIn
 from tnrwatch.domain.validation import validate
-from tnrwatch.errors import Conflict, InvalidInput
+from tnrwatch.errors import ConflictError, InvalidInputError
 from tnrwatch.services import accounts
 from tnrwatch.services import demo_data as data
 from tnrwatch.services.changes import record_change
@@ -80,13 +80,14 @@ def seed_demo(
     Each batch commits on its own, so memory stays flat and a failure never leaves part of a batch; the incidents of
     batches committed before a failure stay. The change record (one per run) commits with the last batch, or, after a
     failure, on its own with the number actually written. With `if_empty`, do nothing when any incident exists.
-    Raise `Conflict` when the store already holds this seed's incidents. `progress` is called with each batch's size.
+    Raise `ConflictError` when the store already holds this seed's incidents. `progress` is called with each batch's
+    size.
     """
     require(principal, "incident:write")
     if not 1 <= incidents <= MAX_INCIDENTS:
-        raise InvalidInput(f"the number of incidents must be between 1 and {MAX_INCIDENTS:,}")
+        raise InvalidInputError(f"the number of incidents must be between 1 and {MAX_INCIDENTS:,}")
     if not 1 <= batch_size <= 50_000:
-        raise InvalidInput("the batch size must be between 1 and 50,000")
+        raise InvalidInputError("the batch size must be between 1 and 50,000")
     if if_empty:
         with node.store.reading() as session:
             if session.scalar(select(Incident.id).limit(1)) is not None:
@@ -117,7 +118,7 @@ def seed_demo(
                 with node.store.writing() as session:
                     if written == 0:
                         if existing_incident_uuids(session, [batch[0].id] if batch[0].id else []):
-                            raise Conflict(
+                            raise ConflictError(
                                 f"the database already holds the demo data of seed {seed}; use another --seed"
                             )
                         actors_created = _ensure_actors(session, principal, actors)
@@ -182,6 +183,6 @@ DEMO_USERNAME = "demo-analyst"
 
 def demo_credentials(node: Node, principal: Principal) -> accounts.NewToken:
     """Create the demo analyst account unless it exists, and a new API token for it (shown once)."""
-    with contextlib.suppress(Conflict):  # made by an earlier `make demo`: a new token is all that is needed
+    with contextlib.suppress(ConflictError):  # made by an earlier `make demo`: a new token is all that is needed
         accounts.add_account(node, principal, DEMO_USERNAME, "analyst", "Demo analyst")
     return accounts.create_token(node, principal, DEMO_USERNAME, name="demo")

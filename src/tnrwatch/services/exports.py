@@ -13,7 +13,7 @@ from typing import BinaryIO
 from sqlalchemy import select
 
 from tnrwatch.domain.filters import IncidentFilter
-from tnrwatch.errors import FieldError, InvalidInput
+from tnrwatch.errors import FieldError, InvalidInputError
 from tnrwatch.interop.writers import EXPORT_FORMATS, ExportInfo, open_writer
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal, require
@@ -45,7 +45,7 @@ def export_incidents(
     """Write the incidents matching `flt` to `sink` (left open) in format `fmt`."""
     require(principal, "incident:read")
     if fmt not in EXPORT_FORMATS:
-        raise InvalidInput(
+        raise InvalidInputError(
             "unknown export format", [FieldError(("format",), f"use one of: {', '.join(EXPORT_FORMATS)}")]
         )
     with node.store.reading() as session:
@@ -62,7 +62,7 @@ def export_incidents(
         try:
             writer = open_writer(fmt, sink, info)
         except ValueError as exc:
-            raise InvalidInput("the export cannot be written", [FieldError(("format",), str(exc))]) from None
+            raise InvalidInputError("the export cannot be written", [FieldError(("format",), str(exc))]) from None
         written = 0
         after: queries.Keyset | None = None
         while rows := queries.page_ids(session, where, "date", PAGE_SIZE, after):

@@ -2,8 +2,8 @@
 
 The pipeline, batch by batch: read rows -> map (with a mapping) -> validate as `IncidentIn` -> prepare the rows to
 write -> check ids and links -> insert. Everything happens in one write transaction: if any row is bad, the
-transaction rolls back and `InvalidInput` lists every bad row (file, row, field), so an import lands whole or not at
-all. Only a few batches of rows and the errors are held in memory, plus the ids seen so far (to catch an id given
+transaction rolls back and `InvalidInputError` lists every bad row (file, row, field), so an import lands whole or
+not at all. Only a few batches of rows and the errors are held in memory, plus the ids seen so far (to catch an id given
 twice in one file).
 
 Mapping, validating and preparing is pure work on one batch, and most of an import's time: for large files it runs
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from tnrwatch.domain.incident import IncidentIn
 from tnrwatch.domain.validation import try_validate
-from tnrwatch.errors import FieldError, InvalidInput
+from tnrwatch.errors import FieldError, InvalidInputError
 from tnrwatch.interop.layout import FORMAT_NAME, FORMAT_VERSION, cells_to_raw, column_errors, document_to_raw
 from tnrwatch.interop.mapping import MappingEngine
 from tnrwatch.interop.mapping_spec import locate_mapping
@@ -88,14 +88,14 @@ def import_file(
     require(principal, "incident:write")
     label = request.label or str(request.path)
     if request.on_conflict not in ON_CONFLICT:
-        raise InvalidInput(
+        raise InvalidInputError(
             "unknown conflict rule", [FieldError(("on_conflict",), f"use one of: {', '.join(ON_CONFLICT)}")]
         )
     mapping = MappingEngine.load(locate_mapping(request.mapping), node.taxonomy) if request.mapping else None
     fmt = request.format or format_of(request.path) or (mapping.spec.format if mapping else None)
     if fmt not in FORMATS:
         given = f"{fmt!r} is not a format tnrwatch reads" if fmt else "the file name does not say the format"
-        raise InvalidInput(
+        raise InvalidInputError(
             f"cannot tell how to read {label}", [FieldError((label,), f"{given}; give --format {'|'.join(FORMATS)}")]
         )
     options = mapping.read_options() if mapping else ReadOptions()
@@ -208,7 +208,7 @@ def _check_header(reader: RowReader, fmt: str, mapping: MappingEngine | None, la
                 )
             )
     if errors:
-        raise InvalidInput(f"{label} cannot be imported as it is; nothing was imported", errors)
+        raise InvalidInputError(f"{label} cannot be imported as it is; nothing was imported", errors)
 
 
 @dataclass
@@ -343,7 +343,7 @@ class _ImportRun:
         if self.bad_rows:
             unit = "rows" if self.fmt != "json" else "items"
             listed = f"; the first {MAX_LISTED_ROWS} are listed" if self.bad_rows > MAX_LISTED_ROWS else ""
-            raise InvalidInput(
+            raise InvalidInputError(
                 f"{self.label}: {self.bad_rows} of {self.rows} {unit} are invalid{listed}; nothing was imported",
                 sorted(self.errors, key=lambda error: error.loc[1]),  # by row: ids and links are checked later
             )

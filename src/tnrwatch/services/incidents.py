@@ -18,7 +18,7 @@ from tnrwatch.domain.countries import country_name
 from tnrwatch.domain.filters import FACET_NAMES, SORT_KEYS, IncidentFilter
 from tnrwatch.domain.incident import INCIDENT_FIELDS, IncidentIn, IncidentOut
 from tnrwatch.domain.validation import validate
-from tnrwatch.errors import Conflict, FieldError, InvalidInput, NotFound, PreconditionFailed
+from tnrwatch.errors import ConflictError, FieldError, InvalidInputError, NotFoundError, PreconditionFailedError
 from tnrwatch.services.changes import record_change
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal, require
@@ -97,9 +97,9 @@ def create_incident(node: Node, principal: Principal, raw: Mapping[str, Any] | I
         links = resolve_links(session, [prepared])
         errors = link_errors(prepared, links)
         if errors:
-            raise InvalidInput("the incident links to unknown records", errors)
+            raise InvalidInputError("the incident links to unknown records", errors)
         if incident.id is not None and existing_incident_uuids(session, [incident.id]):
-            raise Conflict(f"an incident with id {incident.id} already exists")
+            raise ConflictError(f"an incident with id {incident.id} already exists")
         [incident_uuid] = insert_prepared(session, [prepared], stamp(node, principal), links)
         record_change(session, principal, "create", "incident", incident_uuid, incident.model_fields_set)
         return _load_one(session, incident_uuid, node.taxonomy)
@@ -123,11 +123,11 @@ def update_incident(
     require(principal, "incident:write")
     unknown = [FieldError((name,), "unknown field") for name in patch if name not in INCIDENT_FIELDS or name == "id"]
     if unknown:
-        raise InvalidInput("the update names fields an incident does not have", unknown)
+        raise InvalidInputError("the update names fields an incident does not have", unknown)
     with node.store.writing() as session:
         row = _row(session, incident_uuid)
         if expected_version is not None and row.version != expected_version:
-            raise PreconditionFailed(
+            raise PreconditionFailedError(
                 f"the incident is at version {row.version}, not {expected_version}: "
                 "reload it and apply the change again"
             )
@@ -138,7 +138,7 @@ def update_incident(
         links = resolve_links(session, [prepared])
         errors = link_errors(prepared, links)
         if errors:
-            raise InvalidInput("the incident links to unknown records", errors)
+            raise InvalidInputError("the incident links to unknown records", errors)
         replace_incident(session, row, incident, stamp(node, principal), links)
         record_change(session, principal, "update", "incident", incident_uuid, patch.keys())
         return _load_one(session, incident_uuid, node.taxonomy)
@@ -147,14 +147,14 @@ def update_incident(
 def _row(session: Session, incident_uuid: uuid.UUID) -> Incident:
     row = session.scalar(select(Incident).where(Incident.uuid == incident_uuid))
     if row is None:
-        raise NotFound(f"no incident with id {incident_uuid}")
+        raise NotFoundError(f"no incident with id {incident_uuid}")
     return row
 
 
 def _load_one(session: Session, incident_uuid: uuid.UUID, taxonomy: Taxonomy) -> IncidentOut:
     row_id = session.scalar(select(Incident.id).where(Incident.uuid == incident_uuid))
     if row_id is None:
-        raise NotFound(f"no incident with id {incident_uuid}")
+        raise NotFoundError(f"no incident with id {incident_uuid}")
     return load_incidents(session, [row_id], taxonomy)[0]
 
 
@@ -174,7 +174,7 @@ def search_incidents(node: Node, principal: Principal, query: IncidentQuery) -> 
         except ValueError as exc:
             errors.append(FieldError(("cursor",), str(exc)))
     if errors:
-        raise InvalidInput("the search is invalid", errors)
+        raise InvalidInputError("the search is invalid", errors)
     with node.store.reading() as session:
         where = queries.conditions(query.filter, node.taxonomy, node.store.dialect)
         rows = queries.page_ids(session, where, query.sort, query.limit + 1, after)

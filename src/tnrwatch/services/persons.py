@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from tnrwatch.crypto.vault import Sealed
 from tnrwatch.domain.person import PersonIdentity, PersonIn, PersonOut
 from tnrwatch.domain.validation import validate
-from tnrwatch.errors import Conflict, NotFound
+from tnrwatch.errors import ConflictError, NotFoundError
 from tnrwatch.services.changes import record_change
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal, require
@@ -41,10 +41,10 @@ def create_person(node: Node, principal: Principal, raw: Mapping[str, Any] | Per
     with node.store.writing() as session:
         person_uuid = person.id or uuid.uuid4()
         if session.scalar(select(Person.id).where(Person.uuid == person_uuid)) is not None:
-            raise Conflict(f"a person with id {person_uuid} already exists")
+            raise ConflictError(f"a person with id {person_uuid} already exists")
         pseudonym = person.pseudonym or _free_pseudonym(session)
         if session.scalar(select(Person.id).where(Person.pseudonym == pseudonym)) is not None:
-            raise Conflict(f"the pseudonym {pseudonym!r} is taken")
+            raise ConflictError(f"the pseudonym {pseudonym!r} is taken")
         now = utcnow()
         row = Person(
             uuid=person_uuid,
@@ -80,7 +80,7 @@ def get_person(node: Node, principal: Principal, person_uuid: uuid.UUID, *, with
     with node.store.writing() if with_identity else node.store.reading() as session:
         row = session.scalar(select(Person).options(selectinload(Person.identity)).where(Person.uuid == person_uuid))
         if row is None:
-            raise NotFound(f"no person with id {person_uuid}")
+            raise NotFoundError(f"no person with id {person_uuid}")
         identity = None
         if with_identity and row.identity is not None:
             sealed = Sealed(row.identity.key_id, row.identity.ciphertext)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tnrwatch.errors import Forbidden
+from tnrwatch.errors import ForbiddenError
 
 ROLES: tuple[str, ...] = ("officer", "supervisor", "analyst", "liaison", "auditor", "admin")
 OPERATOR_ROLE = "operator"
@@ -51,4 +51,4 @@ def allowed(principal: Principal, permission: str) -> bool:
 
 def require(principal: Principal, permission: str) -> None:
     if not allowed(principal, permission):
-        raise Forbidden(f"the role {principal.role!r} may not {permission.replace(':', ' ')}")
+        raise ForbiddenError(f"the role {principal.role!r} may not {permission.replace(':', ' ')}")

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tnrwatch.errors import FieldError, NotAuthenticated, TnrwatchError
+from tnrwatch.errors import FieldError, NotAuthenticatedError, TnrwatchError
 
 log = logging.getLogger("tnrwatch.web")
 
@@ -63,7 +63,7 @@ def _request_errors(exc: RequestValidationError) -> list[FieldError]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TnrwatchError)
     async def _tnrwatch_error(_request: Request, exc: TnrwatchError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticatedError) else None
         return error_response(exc.status, exc.message, exc.errors, headers)
 
     @app.exception_handler(RequestValidationError)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from tnrwatch.errors import FieldError, InvalidInput, NotAuthenticated
+from tnrwatch.errors import FieldError, InvalidInputError, NotAuthenticatedError
 from tnrwatch.services import accounts
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
@@ -27,7 +27,7 @@ def get_principal(
     node: Node = Depends(get_node), credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise NotAuthenticated("a valid API token is required: send it as `Authorization: Bearer TOKEN`")
+        raise NotAuthenticatedError("a valid API token is required: send it as `Authorization: Bearer TOKEN`")
     return accounts.authenticate(node, credentials.credentials)
 
 
@@ -45,7 +45,7 @@ def strict_query(request: Request) -> None:
     if unknown:
         valid = ", ".join(sorted(allowed)) or "none"
         errors = [FieldError(("query", name), f"unknown parameter; valid: {valid}") for name in unknown]
-        raise InvalidInput("the request has unknown query parameters", errors)
+        raise InvalidInputError("the request has unknown query parameters", errors)
 
 
 _ALLOWED_BY_ROUTE: dict[int, frozenset[str]] = {}
@@ -75,7 +75,7 @@ def parse_if_match(header: str | None) -> int | None:
         return None
     value = header.strip().removeprefix("W/").strip('"')
     if not value.isdigit():
-        raise InvalidInput(
+        raise InvalidInputError(
             "If-Match must name a version, as in the ETag header",
             [FieldError(("header", "If-Match"), "not a version")],
         )

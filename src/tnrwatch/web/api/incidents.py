@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from tnrwatch.domain.filters import FACET_NAMES, SORT_KEYS, BBox, IncidentFilter
 from tnrwatch.domain.incident import IncidentIn, IncidentOut
 from tnrwatch.domain.validation import try_validate
-from tnrwatch.errors import FieldError, InvalidInput
+from tnrwatch.errors import FieldError, InvalidInputError
 from tnrwatch.interop.geojson import incidents_to_feature_collection
 from tnrwatch.services import incidents
 from tnrwatch.services.node import Node
@@ -88,7 +88,7 @@ def incident_filter(
     if isinstance(parsed, list):
         errors.extend(parsed)
     if errors or isinstance(parsed, list):
-        raise InvalidInput("the search is invalid", errors)
+        raise InvalidInputError("the search is invalid", errors)
     return parsed.model_copy(update={"bbox": box}) if box else parsed
 
 
@@ -143,7 +143,7 @@ def list_incidents(
 
 def _check_limit(node: Node, limit: int | None) -> None:
     if limit is not None and limit > node.settings.max_page_size:
-        raise InvalidInput(
+        raise InvalidInputError(
             "the page is too large",
             [FieldError(("query", "limit"), f"at most {node.settings.max_page_size} incidents per page")],
         )
