@@ -66,11 +66,21 @@ def seed(
 @app.command("credentials")
 def credentials() -> None:
     """Create the demo analyst account if needed and print a new API token for it, alone on stdout."""
+    settings = load_settings()
     with handle_errors():
-        node = Node.open(load_settings())
+        node = Node.open(settings)
         try:
             created = demo.demo_credentials(node, Principal.operator())
         finally:
             node.close()
-    err.print(f"API token {created.prefix}... for the demo account {created.username!r} (role analyst):")
+    base = f"http://{settings.host}:{settings.port}"
+    err.print(
+        f"\nSign in to the API as the demo account {created.username!r} (role analyst) with this token, sent as\n"
+        f"`Authorization: Bearer TOKEN`; the interactive documentation at {base}/api/v1/docs takes it under "
+        "'Authorize'. For example:\n"
+        f'  curl -H "Authorization: Bearer {created.token}" "{base}/api/v1/incidents?limit=5&facets=origin"\n'
+        "The token (also printed alone on the next line, for scripts):",
+        highlight=False,
+        markup=False,
+    )
     print(created.token)  # noqa: T201  plain print: the token alone on stdout, without Rich wrapping or markup
