@@ -177,15 +177,16 @@ def search_incidents(node: Node, principal: Principal, query: IncidentQuery) -> 
         raise InvalidInputError("the search is invalid", errors)
     with node.store.reading() as session:
         where = queries.conditions(query.filter, node.taxonomy, node.store.dialect)
-        rows = queries.page_ids(session, where, query.sort, query.limit + 1, after)
-        more = len(rows) > query.limit
-        rows = rows[: query.limit]
+        with queries.MatchingSet(session, where, query.sort) as matching:
+            rows = matching.page(query.limit + 1, after)
+            more = len(rows) > query.limit
+            rows = rows[: query.limit]
+            total = matching.count() if query.include_total else None
+            counts = matching.facets(list(dict.fromkeys(query.facets)), node.taxonomy) if query.facets else None
         items = load_incidents(session, [row_id for row_id, _ in rows], node.taxonomy)
         next_cursor = encode_cursor(query.sort, rows[-1][1], rows[-1][0]) if more and rows else None
-        total = queries.count(session, where) if query.include_total else None
         facets = None
-        if query.facets:
-            counts = queries.facet_counts(session, where, list(dict.fromkeys(query.facets)), node.taxonomy)
+        if counts is not None:
             facets = {
                 name: [FacetValue(v, facet_label(node.taxonomy, name, v), n) for v, n in pairs]
                 for name, pairs in counts.items()

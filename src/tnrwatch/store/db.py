@@ -89,8 +89,10 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
             "foreign_keys = ON",
             f"synchronous = {synchronous}",
             "busy_timeout = 30000",
-            "temp_store = MEMORY",
-            "cache_size = -65536",  # 64 MiB of page cache per connection keeps facet counts off the disk
+            "cache_size = -65536",  # 64 MiB of page cache per connection
+            # Read pages straight from the OS cache: faceted searches over a million incidents ran 1.4x faster
+            # (docs/benchmarks.md). It reserves address space, not memory.
+            "mmap_size = 1073741824",
         ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()

@@ -141,6 +141,7 @@ def upgrade() -> None:
     with op.batch_alter_table("incident", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_incident_created_at_id"), ["created_at", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_incident_date_start_id"), ["date_start", "id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_incident_host_state_role"), ["host_state_role"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_incident_synthetic"),
             ["synthetic"],
@@ -148,7 +149,9 @@ def upgrade() -> None:
             sqlite_where=sa.text("synthetic"),
             postgresql_where=sa.text("synthetic"),
         )
+        batch_op.create_index(batch_op.f("ix_incident_tlp"), ["tlp"], unique=False)
         batch_op.create_index(batch_op.f("ix_incident_updated_at_id"), ["updated_at", "id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_incident_verification"), ["verification"], unique=False)
 
     op.create_table(
         "person_identity",
@@ -338,12 +341,15 @@ def downgrade() -> None:
     op.drop_table("incident_actor")
     op.drop_table("person_identity")
     with op.batch_alter_table("incident", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_incident_verification"))
         batch_op.drop_index(batch_op.f("ix_incident_updated_at_id"))
+        batch_op.drop_index(batch_op.f("ix_incident_tlp"))
         batch_op.drop_index(
             batch_op.f("ix_incident_synthetic"),
             sqlite_where=sa.text("synthetic"),
             postgresql_where=sa.text("synthetic"),
         )
+        batch_op.drop_index(batch_op.f("ix_incident_host_state_role"))
         batch_op.drop_index(batch_op.f("ix_incident_date_start_id"))
         batch_op.drop_index(batch_op.f("ix_incident_created_at_id"))
 
