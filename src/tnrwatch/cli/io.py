@@ -82,6 +82,13 @@ def import_command(
     synthetic: bool = typer.Option(
         False, "--synthetic", help="Mark every imported incident synthetic (for demo and training files)."
     ),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        min=0,
+        max=32,
+        help="Processes that validate rows while this one writes. Default: by file size and CPUs; 0: none.",
+    ),
 ) -> None:
     """Import incidents from FILE. Bad rows are all listed (file, row, field) and nothing is imported."""
     unit = "item" if (fmt or format_of(file)) == "json" else "row"
@@ -94,6 +101,7 @@ def import_command(
         mapping=mapping,
         on_conflict="skip" if on_conflict == "skip" else "error",
         synthetic=synthetic,
+        workers=workers,
     )
     with handle_errors():
         node = Node.open(load_settings())

