@@ -106,8 +106,10 @@ def import_command(
     with handle_errors():
         node = Node.open(load_settings())
         # Everything loaded so far lives as long as this short process: keep the collector from scanning it again
-        # and again while the import allocates (about a tenth of the import's time otherwise).
+        # and again while the import allocates (about a tenth of the import's time otherwise), and let it run less
+        # often: an import's garbage is acyclic rows and batches that reference counting frees.
         gc.freeze()
+        gc.set_threshold(100_000, 50, 50)
         try:
             with _progress_bar() as bar:
                 task = bar.add_task(f"importing {file.name}", total=None)

@@ -13,6 +13,7 @@ they return, in file order.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections import deque
@@ -132,7 +133,7 @@ def _worker_count(request: ImportRequest) -> int:
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     if cpus < 2 or request.path.stat().st_size < PARALLEL_FROM_BYTES:
         return 0
-    return min(cpus, 4)
+    return min(cpus - 1, 4)  # one core stays with this process, which reads and writes
 
 
 class _checked_batches:  # noqa: N801 (used like a function, as a context manager)
@@ -179,6 +180,10 @@ _worker_checker: _RowChecker | None = None
 def _start_worker(checker: _RowChecker) -> None:
     global _worker_checker
     _worker_checker = checker
+    # A worker allocates and frees millions of short-lived, acyclic objects: keep the cycle collector from scanning
+    # the long-lived ones (modules, the taxonomy) again and again, and from running every few hundred allocations.
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 50)
 
 
 def _check_in_worker(rows: list[Row]) -> _CheckedBatch:
