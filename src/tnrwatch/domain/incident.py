@@ -31,7 +31,7 @@ from tnrwatch.domain.codes import (
     VulnerabilityCode,
     taxonomy_of,
 )
-from tnrwatch.domain.text import Line, LongText, ShortLine
+from tnrwatch.domain.text import Line, LongText, ShortLine, Version, WebAddress
 
 MASS_EVENT_TARGETS = 3  # DESIGN.md: a mass event targets three or more people
 EARLIEST_DATE = dt.date(1900, 1, 1)
@@ -79,7 +79,7 @@ class Source(_Strict):
     `credibility` of this piece of information (1-6)."""
 
     title: Line
-    url: str | None = Field(None, max_length=2000, pattern=r"^https?://\S+$")
+    url: WebAddress | None = None
     publisher: ShortLine | None = None
     published_on: dt.date | None = None
     reliability: ReliabilityCode = "F"
@@ -139,7 +139,7 @@ class IncidentIn(_Strict):
     sources: list[Source] = Field(default_factory=list, max_length=200)
     persons: list[PersonLink] = Field(default_factory=list, max_length=500)
     actors: list[ActorLink] = Field(default_factory=list, max_length=200)
-    taxonomy_version: str | None = Field(None, pattern=r"^\d+\.\d+\.\d+$")
+    taxonomy_version: Version | None = None
     provenance: Line | None = None
     synthetic: bool = False
 

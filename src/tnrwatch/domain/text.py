@@ -37,3 +37,25 @@ ShortLine = Annotated[
     AfterValidator(_no_control_in_line),
 ]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20000), AfterValidator(_no_control)]
+
+
+_WEB_ADDRESS = re.compile(r"^https?://[^\s/?#]+\S*$", re.IGNORECASE)
+_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+
+
+def _web_address(value: str) -> str:
+    if not _WEB_ADDRESS.match(value):
+        raise PydanticCustomError(
+            "web_address", "must be a web address starting with http:// or https://, without spaces"
+        )
+    return value
+
+
+def _version(value: str) -> str:
+    if not _VERSION.match(value):
+        raise PydanticCustomError("version", "must be a version like 1.0.0")
+    return value
+
+
+WebAddress = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), AfterValidator(_web_address)]
+Version = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_version)]
