@@ -12,8 +12,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.text import Text
 
 from tnrwatch.cli.common import EXIT_BAD_INPUT, err, handle_errors, load_settings, print_error
-from tnrwatch.domain.filters import BBox, IncidentFilter
-from tnrwatch.domain.validation import try_validate
+from tnrwatch.domain.filters import IncidentFilter, filter_from_parameters
 from tnrwatch.errors import FieldError, InvalidInputError
 from tnrwatch.interop.mapping_spec import shipped_mappings
 from tnrwatch.interop.readers import FORMATS, format_of
@@ -132,24 +131,12 @@ def import_command(
     err.print(f"imported {result.imported} incidents from {file}{extra}", highlight=False)
 
 
-def _split(values: list[str] | None) -> list[str]:
-    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
-
-
-def _filter(options: dict[str, Any], bbox: str | None) -> IncidentFilter:
-    errors: list[FieldError] = []
-    box = None
-    if bbox is not None:
-        try:
-            box = BBox.parse(bbox)
-        except ValueError as exc:
-            errors.append(FieldError(("--bbox",), str(exc)))
-    parsed = try_validate(IncidentFilter, options, default_taxonomy())
+def _filter(options: dict[str, Any]) -> IncidentFilter:
+    parsed = filter_from_parameters(options, default_taxonomy())
     if isinstance(parsed, list):
-        errors += [FieldError((f"--{str(e.loc[0]).replace('_', '-')}", *e.loc[1:]), e.msg) for e in parsed]
-    if errors or isinstance(parsed, list):
+        errors = [FieldError((f"--{str(e.loc[0]).replace('_', '-')}", *e.loc[1:]), e.msg) for e in parsed]
         raise InvalidInputError("the export filters are invalid", errors)
-    return parsed.model_copy(update={"bbox": box}) if box else parsed
+    return parsed
 
 
 def export_command(
@@ -193,21 +180,21 @@ def export_command(
             raise InvalidInputError("XLSX is binary", [FieldError(("-o",), "write XLSX to a file with -o FILE.xlsx")])
         flt = _filter(
             {
-                "origin": _split(origin),
-                "host": _split(host),
-                "tactic": _split(tactic),
-                "tactic_family": _split(tactic_family),
-                "target_category": _split(target_category),
-                "vulnerability": _split(vulnerability),
-                "verification": _split(verification),
-                "tlp": _split(tlp),
-                "host_state_role": _split(host_state_role),
+                "origin": origin,
+                "host": host,
+                "tactic": tactic,
+                "tactic_family": tactic_family,
+                "target_category": target_category,
+                "vulnerability": vulnerability,
+                "verification": verification,
+                "tlp": tlp,
+                "host_state_role": host_state_role,
                 "date_from": date_from,
                 "date_to": date_to,
                 "q": q,
+                "bbox": bbox,
                 "synthetic": synthetic,
-            },
-            bbox,
+            }
         )
         node = Node.open(load_settings())
         try:

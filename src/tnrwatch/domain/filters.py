@@ -6,7 +6,8 @@ Within one filter field the values are alternatives (OR); different fields must 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal, Self
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -21,6 +22,9 @@ from tnrwatch.domain.codes import (
     VerificationCode,
     VulnerabilityCode,
 )
+from tnrwatch.domain.validation import try_validate
+from tnrwatch.errors import FieldError
+from tnrwatch.taxonomy import Taxonomy
 
 SortKey = Literal["date", "-date", "created", "-created", "updated", "-updated"]
 SORT_KEYS: tuple[str, ...] = ("date", "-date", "created", "-created", "updated", "-updated")
@@ -102,3 +106,35 @@ class IncidentFilter(BaseModel):
 
     def is_empty(self) -> bool:
         return self == IncidentFilter()
+
+
+LIST_FIELDS: tuple[str, ...] = tuple(
+    name for name, field in IncidentFilter.model_fields.items() if str(field.annotation).startswith("list[")
+)
+
+
+def split_values(values: Sequence[str] | str | None) -> list[str]:
+    """Values given as repeated parameters, comma-separated, or both: `origin=CN&origin=RU` or `origin=CN,RU`."""
+    if values is None:
+        return []
+    items = [values] if isinstance(values, str) else values
+    return [part.strip() for item in items for part in item.split(",") if part.strip()]
+
+
+def filter_from_parameters(parameters: Mapping[str, Any], taxonomy: Taxonomy) -> IncidentFilter | list[FieldError]:
+    """A filter from text parameters, as the API's query string and the CLI's options give them: list fields repeated
+    or comma-separated, `bbox` as 'west,south,east,north'. Returns the filter, or every problem, located by field."""
+    values = {name: value for name, value in parameters.items() if value is not None}
+    for name in LIST_FIELDS:
+        values[name] = split_values(values.get(name))
+    errors: list[FieldError] = []
+    if isinstance(values.get("bbox"), str):
+        try:
+            values["bbox"] = BBox.parse(values["bbox"])
+        except ValueError as exc:
+            errors.append(FieldError(("bbox",), str(exc)))
+            del values["bbox"]
+    parsed = try_validate(IncidentFilter, values, taxonomy)
+    if isinstance(parsed, list):
+        return errors + parsed
+    return errors or parsed

@@ -15,7 +15,7 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -118,6 +118,21 @@ def _row_from_cells(columns: tuple[str, ...], number: int, values: list[Any]) ->
     return Row(number, dict(zip(columns, padded, strict=False)), problem)
 
 
+def _read_header(
+    next_record: Callable[[], list[str] | None], header_row: int, label: str, where: str
+) -> tuple[str, ...]:
+    """Read records up to the header row; its column names, or an error naming the file (and sheet)."""
+    header: list[str] | None = None
+    for _ in range(header_row):
+        header = next_record()
+        if header is None:
+            raise _unreadable(label, f"{where} has no header row (row {header_row})")
+    columns = header_columns(header or [])
+    if not columns:
+        raise _unreadable(label, f"row {header_row} of {where}, the header row, is empty")
+    return columns
+
+
 class CsvRows:
     def __init__(self, binary: BinaryIO, size: int, options: ReadOptions, label: str) -> None:
         csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
@@ -127,14 +142,7 @@ class CsvRows:
         self._text = io.TextIOWrapper(binary, encoding=options.encoding, newline="")
         self._reader = csv.reader(self._text, delimiter=options.delimiter, strict=True)
         self._number = 0
-        header: list[str] | None = None
-        while self._number < options.header_row:
-            header = self._next()
-            if header is None:
-                raise _unreadable(label, f"the file has no header row (row {options.header_row})")
-        self._columns = header_columns(header or [])
-        if not self._columns:
-            raise _unreadable(label, f"row {options.header_row}, the header row, is empty")
+        self._columns = _read_header(self._next, options.header_row, label, "the file")
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -252,14 +260,7 @@ class XlsxRows:
         self._total = sheet.max_row or 0
         self._values = sheet.iter_rows(values_only=True)
         self._number = 0
-        header: list[str] | None = None
-        while self._number < options.header_row:
-            header = self._next()
-            if header is None:
-                raise _unreadable(label, f"sheet {name!r} has no header row (row {options.header_row})")
-        self._columns = header_columns(header or [])
-        if not self._columns:
-            raise _unreadable(label, f"row {options.header_row} of sheet {name!r}, the header row, is empty")
+        self._columns = _read_header(self._next, options.header_row, label, f"sheet {name!r}")
 
     @property
     def columns(self) -> tuple[str, ...]:

@@ -64,11 +64,6 @@ def api_router(tag: str, **kwargs: Any) -> APIRouter:
     return APIRouter(prefix=API_PREFIX, tags=[tag], dependencies=[Depends(strict_query)], **kwargs)
 
 
-def split_values(values: list[str] | None) -> list[str]:
-    """Accept both `?origin=CN&origin=RU` and `?origin=CN,RU`."""
-    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
-
-
 def parse_if_match(header: str | None) -> int | None:
     """The version an If-Match header names (`"3"`, `W/"3"` or `3`); None when absent."""
     if header is None:

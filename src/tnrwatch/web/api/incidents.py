@@ -9,15 +9,14 @@ from typing import Annotated, Any
 from fastapi import Body, Depends, Header, Query, Response
 from pydantic import BaseModel
 
-from tnrwatch.domain.filters import FACET_NAMES, SORT_KEYS, BBox, IncidentFilter
+from tnrwatch.domain.filters import FACET_NAMES, SORT_KEYS, IncidentFilter, filter_from_parameters, split_values
 from tnrwatch.domain.incident import IncidentIn, IncidentOut
-from tnrwatch.domain.validation import try_validate
 from tnrwatch.errors import FieldError, InvalidInputError
 from tnrwatch.interop.geojson import incidents_to_feature_collection
 from tnrwatch.services import incidents
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
-from tnrwatch.web.api.deps import api_router, get_node, get_principal, parse_if_match, split_values
+from tnrwatch.web.api.deps import api_router, get_node, get_principal, parse_if_match
 from tnrwatch.web.errors import ErrorResponse
 
 router = api_router("incidents")
@@ -62,34 +61,26 @@ def incident_filter(
         bool | None, Query(description="Only synthetic (true) or only real (false) incidents.")
     ] = None,
 ) -> IncidentFilter:
-    errors: list[FieldError] = []
-    box = None
-    if bbox is not None:
-        try:
-            box = BBox.parse(bbox)
-        except ValueError as exc:
-            errors.append(FieldError(("query", "bbox"), str(exc)))
-    raw: dict[str, Any] = {
-        "origin": split_values(origin),
-        "host": split_values(host),
-        "tactic": split_values(tactic),
-        "tactic_family": split_values(tactic_family),
-        "target_category": split_values(target_category),
-        "vulnerability": split_values(vulnerability),
-        "verification": split_values(verification),
-        "tlp": split_values(tlp),
-        "host_state_role": split_values(host_state_role),
+    parameters = {
+        "origin": origin,
+        "host": host,
+        "tactic": tactic,
+        "tactic_family": tactic_family,
+        "target_category": target_category,
+        "vulnerability": vulnerability,
+        "verification": verification,
+        "tlp": tlp,
+        "host_state_role": host_state_role,
         "date_from": date_from,
         "date_to": date_to,
         "q": q,
+        "bbox": bbox,
         "synthetic": synthetic,
     }
-    parsed = try_validate(IncidentFilter, raw, node.taxonomy, prefix=("query",))
+    parsed = filter_from_parameters(parameters, node.taxonomy)
     if isinstance(parsed, list):
-        errors.extend(parsed)
-    if errors or isinstance(parsed, list):
-        raise InvalidInputError("the search is invalid", errors)
-    return parsed.model_copy(update={"bbox": box}) if box else parsed
+        raise InvalidInputError("the search is invalid", [FieldError(("query", *e.loc), e.msg) for e in parsed])
+    return parsed
 
 
 def _page_query(
