@@ -36,8 +36,8 @@ def main() -> int:
             shutil.rmtree(target, ignore_errors=True)
             target.mkdir(parents=True)
             for name in files:
-                shutil.copy2(source / name, target / name)
-            lines.append(f"| {package} | {version} | {', '.join(files)} |")
+                shutil.copy2(source / name, target / Path(name).name)  # flat: one folder per package
+            lines.append(f"| {package} | {version} | {', '.join(Path(name).name for name in files)} |")
         (target_root / "VENDORED.md").write_text("\n".join(lines) + "\n")
         print(f"vendored {', '.join(sorted(packages))} into {destination}")
     return 0

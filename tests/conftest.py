@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
 from tnrwatch.services.node import Node
@@ -22,7 +22,8 @@ from tnrwatch.services.policy import Principal
 from tnrwatch.settings import Settings
 from tnrwatch.store import migrate
 from tnrwatch.store.db import Store
-from tnrwatch.store.models import Base
+from tnrwatch.store.jurisdictions import initial_jurisdictions
+from tnrwatch.store.models import Base, Jurisdiction
 from tnrwatch.taxonomy import default_taxonomy
 
 PG_URL_VARIABLE = "TNRWATCH_TEST_DATABASE_URL"
@@ -124,12 +125,21 @@ def _empty_postgres(url: str) -> None:
     tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        # The jurisdictions every node starts with come from migration 0002; put them back as it left them.
+        connection.execute(insert(Jurisdiction), initial_jurisdictions())
     engine.dispose()
 
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(home=tmp_path / "home", database_url=database_url, sqlite_synchronous="NORMAL")
+    # Light proof of work and key wrapping: the tests check the rules, not the cost.
+    return Settings(
+        home=tmp_path / "home",
+        database_url=database_url,
+        sqlite_synchronous="NORMAL",
+        report_pow_bits=4,
+        key_wrap_strength="interactive",
+    )
 
 
 @pytest.fixture

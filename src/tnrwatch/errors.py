@@ -68,6 +68,18 @@ class PreconditionFailedError(TnrwatchError):
     title = "precondition failed"
 
 
+class PayloadTooLargeError(TnrwatchError):
+    status = 413
+    title = "too large"
+
+
+class TooManyRequestsError(TnrwatchError):
+    """A ceiling on how much the node accepts per hour was reached; try again later."""
+
+    status = 429
+    title = "too many requests"
+
+
 class ConfigurationError(TnrwatchError):
     """The node is set up wrongly (a bad setting, a missing key file, a broken taxonomy file)."""
 

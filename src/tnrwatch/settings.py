@@ -47,6 +47,38 @@ class Settings(BaseSettings):
     max_page_size: int = Field(1000, ge=1, le=10000, description="Largest `limit` a request may ask for.")
     db_pool_size: int = Field(5, ge=1, le=100, description="Connections each process keeps open to PostgreSQL.")
     api_docs: bool = Field(True, description="Serve the interactive API documentation at /api/v1/docs.")
+    attachment_dir: Path | None = Field(
+        None,
+        description="Folder for the encrypted attachments of reports (ciphertext only). "
+        "Empty: `attachments/` under TNRWATCH_HOME.",
+    )
+    max_attachment_mb: int = Field(500, ge=1, le=10_000, description="Largest file a reporter may attach, in MiB.")
+    max_attachments: int = Field(20, ge=0, le=200, description="Most files one report or message may carry.")
+    report_pow_bits: int = Field(
+        18,
+        ge=0,
+        le=28,
+        description="Difficulty of the proof of work a browser solves before sending a report or a file "
+        "(leading zero bits; each step doubles the work; 18 takes about a second on a phone).",
+    )
+    report_ceiling_per_hour: int = Field(
+        600, ge=1, description="Most reports the node accepts in one clock hour, over all jurisdictions."
+    )
+    report_ceiling_per_jurisdiction_per_hour: int = Field(
+        120, ge=1, description="Most reports one jurisdiction accepts in one clock hour."
+    )
+    acknowledge_days: int = Field(7, ge=1, le=90, description="Days a focal point has to acknowledge a report.")
+    key_wrap_strength: Literal["interactive", "moderate", "sensitive"] = Field(
+        "moderate",
+        description="Argon2id level for wrapping new recipient private keys with a passphrase "
+        "(libsodium's named levels: about 0.2 s, 1 s and 6 s to unlock).",
+    )
+    staff_session_hours: int = Field(8, ge=1, le=24, description="Hours a staff sign-in lasts.")
+    cookie_secure: bool = Field(
+        True,
+        description="Mark the staff session cookie Secure (sent over HTTPS only; browsers also accept it on "
+        "http://127.0.0.1 and http://localhost).",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -60,6 +92,10 @@ class Settings(BaseSettings):
     @property
     def resolved_key_dir(self) -> Path:
         return self.key_dir or self.home / "keys"
+
+    @property
+    def resolved_attachment_dir(self) -> Path:
+        return self.attachment_dir or self.home / "attachments"
 
 
 def settings_reference() -> str:

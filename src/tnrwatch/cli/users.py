@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.table import Table
 
 from tnrwatch.cli.common import err, handle_errors, load_settings, out
-from tnrwatch.services import accounts
+from tnrwatch.services import accounts, staff_auth
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import ROLES, Principal
 
@@ -19,15 +21,38 @@ def add_user(
     username: str = typer.Argument(..., help="Lower-case letters, digits, '.', '_' or '-'."),
     role: str = typer.Option(..., "--role", help=f"One of: {', '.join(ROLES)}."),
     display_name: str = typer.Option("", "--name", help="A name colleagues recognise."),
+    jurisdiction: str | None = typer.Option(None, "--jurisdiction", "-j", help="The focal point the account serves."),
 ) -> None:
     """Create a staff account."""
     with handle_errors():
         node = Node.open(load_settings())
         try:
-            account = accounts.add_account(node, Principal.operator(), username, role, display_name)
+            account = accounts.add_account(node, Principal.operator(), username, role, display_name, jurisdiction)
         finally:
             node.close()
     err.print(f"account {account.username!r} created with role {account.role!r}")
+
+
+@users_app.command("password")
+def set_password(
+    username: str = typer.Argument(...),
+    password_file: Path | None = typer.Option(
+        None, "--password-file", help="Read the password from the first line of this file instead of asking."
+    ),
+) -> None:
+    """Set an account's password for the staff pages (ends its open sessions)."""
+    with handle_errors():
+        if password_file is not None:
+            lines = password_file.read_text(encoding="utf-8").splitlines()
+            password = lines[0] if lines else ""
+        else:
+            password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
+        node = Node.open(load_settings())
+        try:
+            staff_auth.set_password(node, Principal.operator(), username, password)
+        finally:
+            node.close()
+    err.print(f"password of {username!r} set")
 
 
 @users_app.command("list")

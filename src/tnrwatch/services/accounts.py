@@ -13,7 +13,7 @@ from tnrwatch.errors import ConflictError, FieldError, InvalidInputError, NotAut
 from tnrwatch.services.changes import record_change
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import ROLES, Principal
-from tnrwatch.store.models import Account, ApiToken
+from tnrwatch.store.models import Account, ApiToken, Jurisdiction
 from tnrwatch.store.types import utcnow
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -28,6 +28,7 @@ class AccountOut:
     display_name: str
     disabled: bool
     created_at: dt.datetime
+    jurisdiction: str | None = None
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,14 @@ class NewToken:
     expires_at: dt.datetime | None
 
 
-def add_account(node: Node, principal: Principal, username: str, role: str, display_name: str = "") -> AccountOut:
+def add_account(
+    node: Node,
+    principal: Principal,
+    username: str,
+    role: str,
+    display_name: str = "",
+    jurisdiction: str | None = None,
+) -> AccountOut:
     errors = []
     if not USERNAME_PATTERN.match(username):
         errors.append(
@@ -54,7 +62,15 @@ def add_account(node: Node, principal: Principal, username: str, role: str, disp
     with node.store.writing() as session:
         if session.scalar(select(Account.id).where(Account.username == username)) is not None:
             raise ConflictError(f"an account named {username!r} already exists")
-        account = Account(username=username, role=role, display_name=display_name, created_at=utcnow())
+        if jurisdiction is not None and session.get(Jurisdiction, jurisdiction) is None:
+            raise NotFoundError(f"no jurisdiction {jurisdiction!r}; `tnrwatch jurisdictions list` shows them")
+        account = Account(
+            username=username,
+            role=role,
+            display_name=display_name,
+            jurisdiction_code=jurisdiction,
+            created_at=utcnow(),
+        )
         session.add(account)
         session.flush()
         record_change(
@@ -110,7 +126,9 @@ def authenticate(node: Node, token: str) -> Principal:
         raise NotAuthenticatedError(_BAD_TOKEN)
     if api_token.expires_at is not None and api_token.expires_at <= utcnow():
         raise NotAuthenticatedError(_BAD_TOKEN)
-    return Principal(account_id=account.id, username=account.username, role=account.role)
+    return Principal(
+        account_id=account.id, username=account.username, role=account.role, jurisdiction=account.jurisdiction_code
+    )
 
 
 def _out(account: Account) -> AccountOut:
@@ -120,4 +138,5 @@ def _out(account: Account) -> AccountOut:
         display_name=account.display_name,
         disabled=account.disabled,
         created_at=account.created_at,
+        jurisdiction=account.jurisdiction_code,
     )

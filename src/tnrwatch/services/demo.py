@@ -10,6 +10,9 @@ and named only by a made-up pseudonym ("Person P-7Q3K9M"); sources are fictional
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+import secrets
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,11 +22,12 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from tnrwatch.crypto import envelope, keywrap
 from tnrwatch.domain.actor import ActorIn
 from tnrwatch.domain.incident import IncidentIn
 from tnrwatch.domain.validation import validate
 from tnrwatch.errors import ConflictError, InvalidInputError
-from tnrwatch.services import accounts
+from tnrwatch.services import accounts, recipient_keys, staff_auth
 from tnrwatch.services import demo_data as data
 from tnrwatch.services.changes import record_change
 from tnrwatch.services.demo_generator import DemoGenerator, actor_uuid
@@ -186,3 +190,62 @@ def demo_credentials(node: Node, principal: Principal) -> accounts.NewToken:
     with contextlib.suppress(ConflictError):  # made by an earlier `make demo`: a new token is all that is needed
         accounts.add_account(node, principal, DEMO_USERNAME, "analyst", "Demo analyst")
     return accounts.create_token(node, principal, DEMO_USERNAME, name="demo")
+
+
+@dataclass(frozen=True)
+class DemoStaff:
+    username: str
+    role: str
+    jurisdiction: str | None
+    password: str
+    passphrase: str | None  # unlocks the officer's recipient key
+
+
+DEMO_STAFF: tuple[tuple[str, str, str | None], ...] = (
+    ("officer.de", "officer", "DE"),
+    ("officer.fr", "officer", "FR"),
+    ("analyst.eu", "analyst", None),
+    ("auditor", "auditor", None),
+)
+
+
+def demo_staff(node: Node, principal: Principal) -> list[DemoStaff]:
+    """Staff accounts to try the pages with: officers of two Member States (each with a recipient key), an EU analyst
+    and an auditor. Passwords and passphrases are random on first use and kept in `demo-staff.json` under the node's
+    home (mode 0600), so that a second `make demo` prints the same ones. Demo nodes only."""
+    path = node.settings.home / "demo-staff.json"
+    known: dict[str, dict[str, Any]] = json.loads(path.read_text()) if path.exists() else {}
+    staff = []
+    for username, role, jurisdiction in DEMO_STAFF:
+        entry = known.get(username)
+        if entry is None:
+            entry = {"password": _words(4), "passphrase": _words(5) if role == "officer" else None}
+            with contextlib.suppress(ConflictError):
+                accounts.add_account(node, principal, username, role, f"Demo {role}", jurisdiction=jurisdiction)
+            staff_auth.set_password(node, principal, username, entry["password"])
+            if entry["passphrase"] and jurisdiction:
+                public, private = envelope.new_key_pair()
+                key_id = uuid.uuid4()
+                wrapped = keywrap.wrap(private, entry["passphrase"], key_id, public, node.settings.key_wrap_strength)
+                recipient_keys.add_key(
+                    node,
+                    principal,
+                    jurisdiction=jurisdiction,
+                    username=username,
+                    public_key=public,
+                    wrapped_private_key=wrapped.to_json(),
+                    key_id=key_id,
+                    label="demo key",
+                )
+            known[username] = entry
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                json.dump(known, handle, indent=1)
+        staff.append(DemoStaff(username, role, jurisdiction, entry["password"], entry["passphrase"]))
+    return staff
+
+
+def _words(count: int) -> str:
+    """Random words from a short fixed list, easy to type: about 8 bits each, plus a 4-digit number."""
+    return "-".join(secrets.choice(data.PASSWORD_WORDS) for _ in range(count)) + f"-{secrets.randbelow(10_000):04d}"

@@ -1203,3 +1203,17 @@ COUNTRY_TEXT: dict[str, str] = {
     "NL": "the Netherlands",
     "AE": "the United Arab Emirates",
 }
+
+
+# Words for demo passwords and passphrases (demo nodes only; real accounts choose their own).
+PASSWORD_WORDS: tuple[str, ...] = (
+    "amber", "anchor", "apple", "arrow", "autumn", "badge", "basket", "beacon", "birch", "blanket", "bottle", "bridge",
+    "button", "cabin", "candle", "canyon", "carpet", "castle", "cedar", "chalk", "cherry", "circle", "cliff", "cloud",
+    "clover", "cobalt", "copper", "coral", "cotton", "crane", "crystal", "daisy", "delta", "desert", "dolphin", "dune",
+    "eagle", "ember", "falcon", "feather", "fern", "fiddle", "flint", "forest", "fossil", "garden", "garnet", "glacier",
+    "granite", "harbor", "hazel", "heron", "hollow", "honey", "island", "ivory", "jasmine", "juniper", "kettle",
+    "lantern", "lemon", "linen", "lotus", "maple", "marble", "meadow", "mirror", "motor", "needle", "nutmeg", "oasis",
+    "olive", "orbit", "orchid", "otter", "paddle", "panda", "pepper", "pebble", "pillow", "planet", "pocket", "poppy",
+    "prairie", "quartz", "quill", "rabbit", "raven", "ribbon", "river", "rocket", "saddle", "salmon", "sapphire",
+    "shadow", "silver", "spruce", "summit", "thistle", "timber", "tulip", "velvet", "walnut", "willow", "zephyr",
+)  # fmt: skip

@@ -27,6 +27,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "person:read": _CODERS,
     "person:write": _CASEWORKERS,
     "person:identity": _CASEWORKERS,
+    # Reports: metadata and ciphertext of the principal's own jurisdiction only (reports.py checks the jurisdiction).
+    "report:read": _CASEWORKERS,
+    "report:reply": _CASEWORKERS,
+    "key:manage_own": _CASEWORKERS,
 }
 
 
@@ -37,6 +41,7 @@ class Principal:
     account_id: int | None
     username: str
     role: str
+    jurisdiction: str | None = None  # the focal point an officer or supervisor works for
 
     @classmethod
     def operator(cls) -> Principal:

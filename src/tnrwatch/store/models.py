@@ -246,6 +246,10 @@ class Account(Base):
     display_name: Mapped[str] = mapped_column(String(120), default="")
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Argon2id (argon2-cffi) hash for signing in to the staff pages; None: API tokens only.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    # The focal point the account works for (officers and supervisors); None for EU-level and node-wide roles.
+    jurisdiction_code: Mapped[str | None] = mapped_column(ForeignKey("jurisdiction.code", ondelete="RESTRICT"))
 
 
 class ApiToken(Base):
@@ -291,3 +295,137 @@ class Meta(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class StaffSession(Base):
+    """A signed-in staff browser. Only the SHA-256 of the session secret is kept; the cookie holds the secret."""
+
+    __tablename__ = "staff_session"
+
+    secret_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+# -- secure reporting -------------------------------------------------------------------------------------------------
+# The server holds ciphertext only. Timestamps of reports and messages are rounded down to the hour; no table holds
+# an IP address, a receipt or anything a reporter wrote.
+
+
+class Jurisdiction(Base):
+    """Who receives reports: a Member State's focal point, an EU body or a partner NGO."""
+
+    __tablename__ = "jurisdiction"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(16))  # member_state | eu_body | ngo
+    country: Mapped[str | None] = mapped_column(String(2))  # the host country a Member State's focal point serves
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RecipientKey(Base):
+    """An officer's X25519 key pair: the public key, and the private key wrapped with their passphrase."""
+
+    __tablename__ = "recipient_key"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    jurisdiction_code: Mapped[str] = mapped_column(ForeignKey("jurisdiction.code", ondelete="RESTRICT"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"), index=True)
+    label: Mapped[str] = mapped_column(String(120), default="")
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    wrapped_private_key: Mapped[dict[str, object]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | retired | revoked
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index(None, "jurisdiction_code", "status"),
+        CheckConstraint("status IN ('active', 'retired', 'revoked')", name="status"),
+    )
+
+
+class Report(Base):
+    __tablename__ = "report"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # made by the reporter's browser
+    jurisdiction_code: Mapped[str] = mapped_column(ForeignKey("jurisdiction.code", ondelete="RESTRICT"))
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)  # rounded down to the hour
+    acknowledge_by: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(24), default="received")
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)  # the reporter's own answer, kept in the clear
+    mode: Mapped[str] = mapped_column(String(8))  # browser | plain (sealed by the server, the weaker mode)
+    lookup_hash: Mapped[str] = mapped_column(String(64), unique=True)  # HMAC(pepper, lookup token)
+    reporter_key: Mapped[bytes] = mapped_column(LargeBinary)  # the report key sealed to the reporter's key
+    answers: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)  # bytes of ciphertext, attachments included
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)  # rounded to the hour, moves with each message
+
+    __table_args__ = (
+        Index(None, "jurisdiction_code", "received_at"),
+        Index(None, "received_at"),
+        CheckConstraint("mode IN ('browser', 'plain')", name="mode"),
+    )
+
+
+class ReportKey(Base):
+    """One sealed copy of a report's key for one recipient key."""
+
+    __tablename__ = "report_key"
+
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), primary_key=True)
+    recipient_key_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("recipient_key.id", ondelete="CASCADE"), primary_key=True
+    )
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (Index(None, "recipient_key_id", "report_id"), {"sqlite_with_rowid": False})
+
+
+class ReportMessage(Base):
+    """A message in a report's thread, either way, encrypted with the report key."""
+
+    __tablename__ = "report_message"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)  # order within the node; sent_at is coarse
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(8))  # reporter | officer
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)  # rounded down to the hour
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (CheckConstraint("author IN ('reporter', 'officer')", name="author"),)
+
+
+class Attachment(Base):
+    """An encrypted file of a report; the bytes live in the attachment folder under the attachment's id."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # None: sent with the report itself
+    size: Mapped[int] = mapped_column(Integer)  # bytes of ciphertext
+
+
+class Upload(Base):
+    """An attachment on its way in, before the report or message that carries it arrives."""
+
+    __tablename__ = "upload"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # the attachment id
+    report_id: Mapped[uuid.UUID] = mapped_column(Uuid)  # no foreign key: the report usually does not exist yet
+    size: Mapped[int] = mapped_column(Integer)
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)  # rounded down to the hour
+
+
+class SpentChallenge(Base):
+    """A proof-of-work challenge already used, remembered until it expires so that it works once."""
+
+    __tablename__ = "spent_challenge"
+
+    nonce: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)

@@ -18,7 +18,8 @@ from tnrwatch.web.api.deps import API_PREFIX
 from tnrwatch.web.errors import install_error_handlers
 from tnrwatch.web.middleware import RequestLog, SecurityHeaders
 from tnrwatch.web.openapi import install_openapi
-from tnrwatch.web.public import home
+from tnrwatch.web.public import followup, home, plain, report
+from tnrwatch.web.staff import pages as staff_pages
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -58,6 +59,10 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     for module in (status, incidents, taxonomy, persons, actors):
         app.include_router(module.router)
     app.include_router(home.router)
+    app.include_router(plain.router)  # before `report`: /report/plain must not be read as a report page
+    app.include_router(report.router)
+    app.include_router(followup.router)
+    app.include_router(staff_pages.router)
     if settings.api_docs:
         app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

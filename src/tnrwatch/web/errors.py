@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -62,7 +62,10 @@ def _request_errors(exc: RequestValidationError) -> list[FieldError]:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TnrwatchError)
-    async def _tnrwatch_error(_request: Request, exc: TnrwatchError) -> JSONResponse:
+    async def _tnrwatch_error(request: Request, exc: TnrwatchError) -> Response:
+        path = request.url.path
+        if isinstance(exc, NotAuthenticatedError) and path.startswith("/app") and not path.startswith("/app/api/"):
+            return RedirectResponse("/app/sign-in", status_code=303)  # a staff page: go and sign in
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticatedError) else None
         return error_response(exc.status, exc.message, exc.errors, headers)
 

@@ -1,1 +1,0 @@
-"""The staff zone: officers' and analysts' pages (grown by the focal-point work)."""

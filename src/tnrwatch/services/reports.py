@@ -1,0 +1,617 @@
+"""Secure reporting: intake of sealed reports, their files and messages, the reporter's follow-up, and officers'
+access to the ciphertext.
+
+The server never holds a key that opens a report (docs/report-format.md). What it checks is the shape: sizes,
+padding, that every active recipient key of the jurisdiction got a sealed copy, that each file was uploaded whole, a
+spent-once proof of work, and the hourly ceilings. A report is acknowledged only after its transaction commits and
+its files were flushed to disk, so an acknowledged report survives a crash. Stored times are rounded down to the
+hour. Reporter actions are not written to the change log: its exact timestamps would undo the rounding.
+
+The no-JavaScript mode (`seal_plain_report`) does in memory what the browser does, then forgets the plaintext.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tnrwatch.crypto import envelope, pow, receipts
+from tnrwatch.crypto.intake import IntakeKeys
+from tnrwatch.errors import (
+    ConflictError,
+    FieldError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    PayloadTooLargeError,
+    TooManyRequestsError,
+)
+from tnrwatch.services.changes import record_change
+from tnrwatch.services.node import Node
+from tnrwatch.services.policy import Principal, require
+from tnrwatch.store.models import (
+    Attachment,
+    Jurisdiction,
+    RecipientKey,
+    Report,
+    ReportKey,
+    ReportMessage,
+    SpentChallenge,
+    Upload,
+)
+from tnrwatch.store.types import utcnow
+
+MAX_DOCUMENT_BYTES = 1024 * 1024  # answers or one message, encrypted
+MAX_PART_BYTES = 4 * 1024 * 1024  # one PUT of an upload
+UPLOAD_TTL = dt.timedelta(hours=24)
+_MIN_DOCUMENT = envelope.NONCE_BYTES + envelope.PAD_BLOCK + envelope.AEAD_ABYTES
+
+
+def hour(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+@dataclass(frozen=True)
+class ProofOfWork:
+    token: str
+    counter: int
+
+
+@dataclass(frozen=True)
+class SealedKey:
+    recipient: uuid.UUID
+    sealed: bytes
+
+
+@dataclass(frozen=True)
+class Submission:
+    report_id: uuid.UUID
+    jurisdiction: str
+    urgent: bool
+    lookup: bytes
+    answers: bytes
+    keys: Sequence[SealedKey]
+    reporter_key: bytes
+    attachments: Sequence[uuid.UUID]
+    pow: ProofOfWork | None  # None only for the no-JavaScript form, which cannot compute one
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    report_id: uuid.UUID
+    received_at: dt.datetime
+    acknowledge_by: dt.datetime
+
+
+@dataclass(frozen=True)
+class RecipientOut:
+    id: uuid.UUID
+    public_key: bytes
+
+
+@dataclass(frozen=True)
+class AttachmentOut:
+    id: uuid.UUID
+    size: int
+    message_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class MessageOut:
+    id: uuid.UUID
+    author: str
+    sent_at: dt.datetime
+    ciphertext: bytes
+    attachments: tuple[AttachmentOut, ...]
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    id: uuid.UUID
+    jurisdiction: str
+    received_at: dt.datetime
+    acknowledge_by: dt.datetime
+    updated_at: dt.datetime
+    status: str
+    urgent: bool
+    mode: str
+    size: int
+    messages: int
+    attachments: int
+
+
+@dataclass(frozen=True)
+class Thread:
+    """What a reporter (with the receipt) or an officer (of the jurisdiction) gets: metadata and ciphertext."""
+
+    report: ReportSummary
+    answers: bytes
+    sealed_key: bytes  # for the reporter: sealed to the reporter's key; for an officer: to the officer's key
+    recipient: str  # the recipient name the sealed key is bound to
+    attachments: tuple[AttachmentOut, ...]
+    messages: tuple[MessageOut, ...]
+
+
+@dataclass
+class Intake:
+    """Per-process intake state: the node's intake secrets and one lock per upload being written."""
+
+    node: Node
+    keys: IntakeKeys = field(init=False)
+    _upload_locks: dict[uuid.UUID, threading.Lock] = field(default_factory=dict, init=False)
+    _locks_guard: threading.Lock = field(default_factory=threading.Lock, init=False)
+
+    def __post_init__(self) -> None:
+        self.keys = IntakeKeys.open(self.node.settings.resolved_key_dir)
+        self.attachment_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    @property
+    def attachment_dir(self) -> Path:
+        return self.node.settings.resolved_attachment_dir
+
+    @property
+    def max_file_ciphertext(self) -> int:
+        return envelope.encrypted_size(self.node.settings.max_attachment_mb * 1024 * 1024)
+
+    def attachment_path(self, attachment_id: uuid.UUID) -> Path:
+        return self.attachment_dir / str(attachment_id)
+
+    def _part_path(self, attachment_id: uuid.UUID) -> Path:
+        return self.attachment_dir / f"{attachment_id}.part"
+
+    def lookup_hash(self, lookup: bytes) -> str:
+        if len(lookup) != 32:
+            raise InvalidInputError("the lookup token is malformed", [FieldError(("lookup",), "expected 32 bytes")])
+        return receipts.lookup_hash(self.keys.receipt_pepper, lookup)
+
+    # -- proof of work ------------------------------------------------------------------------------------------------
+
+    def challenge(self) -> pow.Challenge:
+        return pow.issue(self.keys.pow_key, self.node.settings.report_pow_bits)
+
+    def _spend(self, session: Session, proof: ProofOfWork | None) -> None:
+        bits = self.node.settings.report_pow_bits
+        if proof is None:
+            raise InvalidInputError("a proof of work is required", [FieldError(("pow",), "missing")])
+        try:
+            challenge = pow.verify(self.keys.pow_key, proof.token, proof.counter, bits)
+        except pow.ProofOfWorkError as exc:
+            raise InvalidInputError("the proof of work is not valid", [FieldError(("pow",), str(exc))]) from None
+        session.execute(delete(SpentChallenge).where(SpentChallenge.expires_at < utcnow()))
+        if session.get(SpentChallenge, challenge.nonce) is not None:
+            raise ConflictError("this proof of work was used already")
+        expires = dt.datetime.fromtimestamp(challenge.expires, dt.UTC)
+        session.add(SpentChallenge(nonce=challenge.nonce, expires_at=expires))
+
+    # -- jurisdictions and their keys ---------------------------------------------------------------------------------
+
+    def recipients(self, jurisdiction: str) -> list[RecipientOut]:
+        """The active keys of a jurisdiction; ConflictError (with a message to show) when it has none."""
+        with self.node.store.reading() as session:
+            found = session.get(Jurisdiction, jurisdiction)
+            if found is None:
+                raise NotFoundError(f"no jurisdiction {jurisdiction!r}")
+            keys = session.execute(
+                select(RecipientKey.id, RecipientKey.public_key)
+                .where(RecipientKey.jurisdiction_code == jurisdiction, RecipientKey.status == "active")
+                .order_by(RecipientKey.id)
+            ).all()
+        if not keys:
+            raise ConflictError(f"{found.name} cannot receive reports yet: it has no active key")
+        return [RecipientOut(key_id, public_key) for key_id, public_key in keys]
+
+    # -- uploads ------------------------------------------------------------------------------------------------------
+
+    def start_upload(
+        self, report_id: uuid.UUID, attachment_id: uuid.UUID, size: int, proof: ProofOfWork | None
+    ) -> None:
+        if not size >= envelope.STREAM_HEADER_BYTES + envelope.STREAM_ABYTES:
+            raise InvalidInputError("the file size is impossible", [FieldError(("size",), "too small")])
+        if size > self.max_file_ciphertext:
+            raise PayloadTooLargeError(f"files may have at most {self.node.settings.max_attachment_mb} MiB")
+        now = utcnow()
+        self.remove_stale_uploads()
+        try:
+            with self.node.store.writing() as session:
+                self._spend(session, proof)
+                if session.get(Upload, attachment_id) or session.get(Attachment, attachment_id):
+                    raise ConflictError("this attachment id is taken")
+                session.add(Upload(id=attachment_id, report_id=report_id, size=size, received=0, started_at=hour(now)))
+        except IntegrityError:
+            raise ConflictError("this attachment id is taken") from None
+        self._part_path(attachment_id).unlink(missing_ok=True)
+        self._part_path(attachment_id).touch(mode=0o600)
+
+    def upload_status(self, attachment_id: uuid.UUID) -> tuple[int, int]:
+        """(received, size) of an upload in progress or finished."""
+        with self.node.store.reading() as session:
+            upload = session.get(Upload, attachment_id)
+            if upload is None:
+                raise NotFoundError("no such upload")
+            return upload.received, upload.size
+
+    def _lock(self, attachment_id: uuid.UUID) -> threading.Lock:
+        with self._locks_guard:
+            return self._upload_locks.setdefault(attachment_id, threading.Lock())
+
+    def append_upload(self, attachment_id: uuid.UUID, offset: int, data: bytes) -> int:
+        """Write one part at `offset`, which must equal what was received so far; returns the new total.
+
+        A part resent after a dropped connection answers ConflictError carrying the received count, so the
+        browser resumes from there. The finished file is flushed to disk and renamed to its final name."""
+        if len(data) > MAX_PART_BYTES:
+            raise PayloadTooLargeError(f"send at most {MAX_PART_BYTES} bytes per part")
+        with self._lock(attachment_id):
+            received, size = self.upload_status(attachment_id)
+            if offset != received:
+                raise UploadOffsetError(received)
+            if received + len(data) > size:
+                raise InvalidInputError("more bytes than announced", [FieldError(("body",), "exceeds the size")])
+            path = self._part_path(attachment_id)
+            with path.open("r+b") as handle:
+                handle.truncate(offset)
+                handle.seek(offset)
+                handle.write(data)
+                if received + len(data) == size:
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            total = received + len(data)
+            if total == size:
+                path.replace(self.attachment_path(attachment_id))
+            with self.node.store.writing() as session:
+                session.execute(update(Upload).where(Upload.id == attachment_id).values(received=total))
+            return total
+
+    def _claim_uploads(
+        self, session: Session, report_id: uuid.UUID, ids: Sequence[uuid.UUID], message_id: uuid.UUID | None
+    ) -> int:
+        if len(ids) > self.node.settings.max_attachments:
+            raise InvalidInputError(
+                "too many attachments",
+                [FieldError(("attachments",), f"at most {self.node.settings.max_attachments}")],
+            )
+        if len(set(ids)) != len(ids):
+            raise InvalidInputError("an attachment is listed twice", [FieldError(("attachments",), "duplicate")])
+        total = 0
+        for index, attachment_id in enumerate(ids):
+            upload = session.get(Upload, attachment_id)
+            if upload is None or upload.report_id != report_id or upload.received != upload.size:
+                raise InvalidInputError(
+                    "an attachment was not uploaded completely",
+                    [FieldError(("attachments", index), "not uploaded whole for this report")],
+                )
+            session.delete(upload)
+            session.add(Attachment(id=attachment_id, report_id=report_id, message_id=message_id, size=upload.size))
+            total += upload.size
+        return total
+
+    # -- reports ------------------------------------------------------------------------------------------------------
+
+    def _check_ceilings(self, session: Session, jurisdiction: str, now: dt.datetime) -> None:
+        settings = self.node.settings
+        this_hour = hour(now)
+        overall = session.scalar(select(func.count()).where(Report.received_at == this_hour)) or 0
+        if overall >= settings.report_ceiling_per_hour:
+            raise TooManyRequestsError("the node has received its hourly number of reports")
+        local = (
+            session.scalar(
+                select(func.count()).where(Report.received_at == this_hour, Report.jurisdiction_code == jurisdiction)
+            )
+            or 0
+        )
+        if local >= settings.report_ceiling_per_jurisdiction_per_hour:
+            raise TooManyRequestsError("this jurisdiction has received its hourly number of reports")
+
+    def submit(self, submission: Submission, *, mode: str = "browser") -> Acknowledgement:
+        errors = _check_document(submission.answers, ("answers",))
+        expected_sealed = envelope.SEAL_BYTES + envelope.KEY_BYTES
+        reporter_context = envelope.report_key_context(submission.report_id, envelope.REPORTER)
+        if len(submission.reporter_key) != expected_sealed + len(reporter_context):
+            errors.append(FieldError(("reporter_key",), "not a sealed report key"))
+        for index, key in enumerate(submission.keys):
+            bound = envelope.report_key_context(submission.report_id, str(key.recipient))
+            if len(key.sealed) != expected_sealed + len(bound):
+                errors.append(FieldError(("keys", index, "sealed"), "not a sealed report key"))
+        if errors:
+            raise InvalidInputError("the report envelope is malformed", errors)
+        lookup_hash = self.lookup_hash(submission.lookup)
+        now = utcnow()
+        received_at = hour(now)
+        acknowledge_by = received_at + dt.timedelta(days=self.node.settings.acknowledge_days)
+        try:
+            with self.node.store.writing() as session:
+                if submission.pow is not None or mode == "browser":
+                    self._spend(session, submission.pow)
+                if session.get(Report, submission.report_id) is not None:
+                    raise ConflictError("this report was received already")
+                active = set(
+                    session.scalars(
+                        select(RecipientKey.id).where(
+                            RecipientKey.jurisdiction_code == submission.jurisdiction,
+                            RecipientKey.status == "active",
+                        )
+                    )
+                )
+                if session.get(Jurisdiction, submission.jurisdiction) is None:
+                    raise NotFoundError(f"no jurisdiction {submission.jurisdiction!r}")
+                if not active:
+                    raise ConflictError("this jurisdiction cannot receive reports yet: it has no active key")
+                given = [key.recipient for key in submission.keys]
+                if set(given) != active or len(given) != len(active):
+                    raise KeysChangedError("the jurisdiction's keys changed; seal the report to the current keys")
+                self._check_ceilings(session, submission.jurisdiction, now)
+                session.add(
+                    Report(
+                        id=submission.report_id,
+                        jurisdiction_code=submission.jurisdiction,
+                        received_at=received_at,
+                        acknowledge_by=acknowledge_by,
+                        status="received",
+                        urgent=submission.urgent,
+                        mode=mode,
+                        lookup_hash=lookup_hash,
+                        reporter_key=submission.reporter_key,
+                        answers=submission.answers,
+                        size=len(submission.answers),
+                        updated_at=received_at,
+                    )
+                )
+                session.flush()
+                session.add_all(
+                    ReportKey(report_id=submission.report_id, recipient_key_id=key.recipient, sealed=key.sealed)
+                    for key in submission.keys
+                )
+                files = self._claim_uploads(session, submission.report_id, submission.attachments, None)
+                if files:
+                    session.execute(
+                        update(Report).where(Report.id == submission.report_id).values(size=Report.size + files)
+                    )
+        except IntegrityError:
+            # Two submissions raced for the same report id or receipt; the first won.
+            raise ConflictError("this report was received already") from None
+        return Acknowledgement(submission.report_id, received_at, acknowledge_by)
+
+    # -- the reporter's follow-up -------------------------------------------------------------------------------------
+
+    def _report_by_lookup(self, session: Session, lookup: bytes) -> Report:
+        report = session.scalar(select(Report).where(Report.lookup_hash == self.lookup_hash(lookup)))
+        if report is None:
+            raise NotFoundError("no report has this receipt")
+        return report
+
+    def reporter_thread(self, lookup: bytes) -> Thread:
+        with self.node.store.reading() as session:
+            report = self._report_by_lookup(session, lookup)
+            return _thread(session, report, report.reporter_key, envelope.REPORTER)
+
+    def add_message(
+        self,
+        *,
+        report_id: uuid.UUID | None = None,
+        lookup: bytes | None = None,
+        principal: Principal | None = None,
+        message_id: uuid.UUID,
+        ciphertext: bytes,
+        attachments: Sequence[uuid.UUID] = (),
+        proof: ProofOfWork | None = None,
+        plain: bool = False,
+    ) -> MessageOut:
+        """A message from the reporter (found by `lookup`, with a proof of work unless it comes through the
+        no-JavaScript form) or an officer (`principal`)."""
+        errors = _check_document(ciphertext, ("ciphertext",))
+        if errors:
+            raise InvalidInputError("the message is malformed", errors)
+        sent_at = hour(utcnow())
+        try:
+            with self.node.store.writing() as session:
+                if principal is None:
+                    if lookup is None:
+                        raise InvalidInputError("a receipt is required", [FieldError(("lookup",), "missing")])
+                    if not plain:
+                        self._spend(session, proof)
+                    report = self._report_by_lookup(session, lookup)
+                    author, account_id = "reporter", None
+                else:
+                    require(principal, "report:reply")
+                    report = _report_for(session, principal, report_id)
+                    author, account_id = "officer", principal.account_id
+                if session.scalar(select(ReportMessage.seq).where(ReportMessage.id == message_id)) is not None:
+                    raise ConflictError("this message was received already")
+                session.add(
+                    ReportMessage(
+                        id=message_id,
+                        report_id=report.id,
+                        author=author,
+                        account_id=account_id,
+                        sent_at=sent_at,
+                        ciphertext=ciphertext,
+                    )
+                )
+                files = self._claim_uploads(session, report.id, attachments, message_id)
+                report.size += len(ciphertext) + files
+                report.updated_at = sent_at
+                if principal is not None:
+                    record_change(session, principal, "reply", "report", report.id, ["message"])
+        except IntegrityError:
+            raise ConflictError("this message was received already") from None
+        return MessageOut(
+            message_id,
+            author,
+            sent_at,
+            ciphertext,
+            tuple(AttachmentOut(a, 0, message_id) for a in attachments),
+        )
+
+    def reporter_attachment(self, lookup: bytes, attachment_id: uuid.UUID) -> Path:
+        with self.node.store.reading() as session:
+            report = self._report_by_lookup(session, lookup)
+            return self._attachment_file(session, report.id, attachment_id)
+
+    def _attachment_file(self, session: Session, report_id: uuid.UUID, attachment_id: uuid.UUID) -> Path:
+        attachment = session.get(Attachment, attachment_id)
+        if attachment is None or attachment.report_id != report_id:
+            raise NotFoundError("no such attachment")
+        return self.attachment_path(attachment_id)
+
+    # -- officers -----------------------------------------------------------------------------------------------------
+
+    def list_reports(self, principal: Principal, *, limit: int = 200) -> list[ReportSummary]:
+        require(principal, "report:read")
+        if principal.jurisdiction is None:
+            raise ForbiddenError("reports are read by the officers of their jurisdiction")
+        with self.node.store.reading() as session:
+            reports = session.scalars(
+                select(Report)
+                .where(Report.jurisdiction_code == principal.jurisdiction)
+                .order_by(Report.urgent.desc(), Report.received_at.desc(), Report.id)
+                .limit(limit)
+            ).all()
+            return [_summary(session, report) for report in reports]
+
+    def officer_thread(self, principal: Principal, report_id: uuid.UUID) -> tuple[Thread, RecipientOut | None]:
+        """The report's ciphertext and the sealed copy of its key for one of the officer's own keys (None when
+        none of their keys holds one, e.g. a key made after the report arrived and not granted yet)."""
+        require(principal, "report:read")
+        with self.node.store.reading() as session:
+            report = _report_for(session, principal, report_id)
+            found = session.execute(
+                select(ReportKey.sealed, RecipientKey.id, RecipientKey.public_key)
+                .join(RecipientKey, RecipientKey.id == ReportKey.recipient_key_id)
+                .where(ReportKey.report_id == report.id, RecipientKey.account_id == principal.account_id)
+                .order_by(RecipientKey.created_at.desc())
+                .limit(1)
+            ).first()
+            if found is None:
+                return _thread(session, report, b"", ""), None
+            sealed, key_id, public_key = found
+            return _thread(session, report, sealed, str(key_id)), RecipientOut(key_id, public_key)
+
+    def officer_attachment(self, principal: Principal, report_id: uuid.UUID, attachment_id: uuid.UUID) -> Path:
+        require(principal, "report:read")
+        with self.node.store.reading() as session:
+            report = _report_for(session, principal, report_id)
+            return self._attachment_file(session, report.id, attachment_id)
+
+    def remove_stale_uploads(self) -> int:
+        """Forget uploads never claimed by a report within a day, and their files."""
+        cutoff = hour(utcnow()) - UPLOAD_TTL
+        with self.node.store.writing() as session:
+            stale = session.scalars(select(Upload.id).where(Upload.started_at < cutoff)).all()
+            session.execute(delete(Upload).where(Upload.id.in_(stale)))
+        for attachment_id in stale:
+            self._part_path(attachment_id).unlink(missing_ok=True)
+            self.attachment_path(attachment_id).unlink(missing_ok=True)
+        return len(stale)
+
+
+class UploadOffsetError(ConflictError):
+    """The part does not start where the upload stands; `received` tells the browser where to resume."""
+
+    def __init__(self, received: int) -> None:
+        super().__init__(f"the upload stands at byte {received}")
+        self.received = received
+
+
+class KeysChangedError(ConflictError):
+    """The report was sealed to a set of keys that is no longer the jurisdiction's active set."""
+
+
+def _check_document(ciphertext: bytes, loc: tuple[str | int, ...]) -> list[FieldError]:
+    size = len(ciphertext)
+    if size > MAX_DOCUMENT_BYTES:
+        return [FieldError(loc, f"at most {MAX_DOCUMENT_BYTES} bytes")]
+    padded = size - envelope.NONCE_BYTES - envelope.AEAD_ABYTES
+    if size < _MIN_DOCUMENT or padded % envelope.PAD_BLOCK:
+        return [FieldError(loc, "not a padded, encrypted document")]
+    return []
+
+
+def _report_for(session: Session, principal: Principal, report_id: uuid.UUID | None) -> Report:
+    report = session.get(Report, report_id) if report_id else None
+    # The same answer for "does not exist" and "another jurisdiction's": existence is not revealed across borders.
+    if report is None or report.jurisdiction_code != principal.jurisdiction:
+        raise NotFoundError("no such report in your jurisdiction")
+    return report
+
+
+def _summary(session: Session, report: Report) -> ReportSummary:
+    messages = session.scalar(select(func.count()).where(ReportMessage.report_id == report.id)) or 0
+    files = session.scalar(select(func.count()).where(Attachment.report_id == report.id)) or 0
+    return ReportSummary(
+        report.id,
+        report.jurisdiction_code,
+        report.received_at,
+        report.acknowledge_by,
+        report.updated_at,
+        report.status,
+        report.urgent,
+        report.mode,
+        report.size,
+        messages,
+        files,
+    )
+
+
+def _thread(session: Session, report: Report, sealed_key: bytes, recipient: str) -> Thread:
+    attachments = tuple(
+        AttachmentOut(a.id, a.size, a.message_id)
+        for a in session.scalars(select(Attachment).where(Attachment.report_id == report.id).order_by(Attachment.id))
+    )
+    messages = tuple(
+        MessageOut(
+            m.id,
+            m.author,
+            m.sent_at,
+            m.ciphertext,
+            tuple(a for a in attachments if a.message_id == m.id),
+        )
+        for m in session.scalars(
+            select(ReportMessage).where(ReportMessage.report_id == report.id).order_by(ReportMessage.seq)
+        )
+    )
+    return Thread(
+        report=_summary(session, report),
+        answers=report.answers,
+        sealed_key=sealed_key,
+        recipient=recipient,
+        attachments=tuple(a for a in attachments if a.message_id is None),
+        messages=messages,
+    )
+
+
+def document_attachments(document: Any) -> list[dict[str, Any]]:
+    """The attachment entries of a decrypted answers or message document (empty when malformed)."""
+    entries = document.get("attachments") if isinstance(document, dict) else None
+    return [entry for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []
+
+
+def operator_thread(intake: Intake, report_id: uuid.UUID, key_id: uuid.UUID) -> Thread:
+    """The report's ciphertext and its key sealed to one recipient key (the CLI, which acts for the operator, reads
+    with an officer's key file)."""
+    with intake.node.store.reading() as session:
+        report = session.get(Report, report_id)
+        if report is None:
+            raise NotFoundError(f"no report {report_id}")
+        sealed = session.get(ReportKey, (report_id, key_id))
+        if sealed is None:
+            raise NotFoundError(f"the key {key_id} holds no copy of report {report_id}'s key")
+        return _thread(session, report, sealed.sealed, str(key_id))
+
+
+def list_all_reports(intake: Intake, jurisdiction: str | None = None) -> list[ReportSummary]:
+    """Report metadata for the operator (`tnrwatch reports list`)."""
+    with intake.node.store.reading() as session:
+        query = select(Report).order_by(Report.received_at.desc(), Report.id)
+        if jurisdiction is not None:
+            query = query.where(Report.jurisdiction_code == jurisdiction)
+        return [_summary(session, report) for report in session.scalars(query)]

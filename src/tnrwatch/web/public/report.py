@@ -1,0 +1,188 @@
+"""/report: the report form (encrypting in the browser), its intake API, and the no-JavaScript form."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from tnrwatch.errors import PayloadTooLargeError
+from tnrwatch.services.jurisdictions import JurisdictionOut, list_jurisdictions, suggest_for_host
+from tnrwatch.services.node import Node
+from tnrwatch.services.reports import (
+    MAX_DOCUMENT_BYTES,
+    MAX_PART_BYTES,
+    Intake,
+    ProofOfWork,
+    SealedKey,
+    Submission,
+)
+from tnrwatch.web import i18n
+from tnrwatch.web.public.common import PublicRoute, get_intake, render
+from tnrwatch.web.public.form import answer_choices, country_choices
+
+router = APIRouter(route_class=PublicRoute, include_in_schema=False)
+
+
+def _b64(value: Any) -> bytes:
+    if not isinstance(value, str) or len(value) > 2 * MAX_DOCUMENT_BYTES:
+        raise ValueError("expected base64 text")
+    try:
+        return base64.b64decode(value.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        raise ValueError("not base64") from None
+
+
+B64 = Annotated[bytes, BeforeValidator(_b64)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PowIn(Strict):
+    token: str = Field(max_length=100)
+    counter: int = Field(ge=0, lt=2**53)
+
+    def proof(self) -> ProofOfWork:
+        return ProofOfWork(self.token, self.counter)
+
+
+class SealedKeyIn(Strict):
+    recipient: uuid.UUID
+    sealed: B64
+
+
+class ReportIn(Strict):
+    report_id: uuid.UUID
+    jurisdiction: str = Field(max_length=16)
+    urgent: bool = False
+    lookup: B64
+    answers: B64
+    keys: list[SealedKeyIn] = Field(max_length=100)
+    reporter_key: B64
+    attachments: list[uuid.UUID] = Field(default_factory=list, max_length=200)
+    pow: PowIn
+
+
+class UploadIn(Strict):
+    report_id: uuid.UUID
+    attachment_id: uuid.UUID
+    size: int = Field(ge=1)
+    pow: PowIn
+
+
+# -- pages ------------------------------------------------------------------------------------------------------------
+
+
+def _form_context(node: Node, request: Request, jurisdiction: str | None, host: str | None) -> dict[str, Any]:
+    jurisdictions = list_jurisdictions(node)
+    chosen: JurisdictionOut | None = next((j for j in jurisdictions if j.code == jurisdiction), None)
+    suggested = suggest_for_host(jurisdictions, host)
+    language = i18n.choose(request)[0]
+    return {
+        "jurisdictions": jurisdictions,
+        "receiving": [j for j in jurisdictions if j.can_receive],
+        "chosen": chosen,
+        "blocked": chosen if chosen is not None and not chosen.can_receive else None,
+        "suggested": suggested,
+        "choices": answer_choices(node.taxonomy),
+        "countries": country_choices(language.code),
+        "max_attachment_mb": node.settings.max_attachment_mb,
+        "max_attachments": node.settings.max_attachments,
+    }
+
+
+@router.get("/report", response_class=HTMLResponse)
+def report_page(
+    request: Request,
+    jurisdiction: str | None = Query(None, max_length=16),
+    host: str | None = Query(None, max_length=2),
+    lang: str | None = Query(None, max_length=8),
+) -> HTMLResponse:
+    """The report form. It encrypts in the browser; without JavaScript it points to /report/plain."""
+    node: Node = request.app.state.node
+    context = _form_context(node, request, jurisdiction, host)
+    return render(request, "public/report.html", context, 409 if context["blocked"] else 200)
+
+
+# -- intake API -------------------------------------------------------------------------------------------------------
+
+
+@router.get("/report/api/challenge")
+def challenge(intake: Intake = Depends(get_intake)) -> dict[str, Any]:
+    issued = intake.challenge()
+    return {"token": issued.token, "bits": issued.bits, "expires": issued.expires}
+
+
+@router.get("/report/api/jurisdictions/{code}")
+def jurisdiction_keys(code: str, intake: Intake = Depends(get_intake)) -> dict[str, Any]:
+    keys = intake.recipients(code)
+    return {
+        "code": code,
+        "keys": [{"id": str(key.id), "public_key": base64.b64encode(key.public_key).decode()} for key in keys],
+    }
+
+
+@router.post("/report/api/uploads", status_code=201)
+def start_upload(body: UploadIn, intake: Intake = Depends(get_intake)) -> dict[str, Any]:
+    intake.start_upload(body.report_id, body.attachment_id, body.size, body.pow.proof())
+    return {"received": 0, "size": body.size, "max_part": MAX_PART_BYTES}
+
+
+@router.get("/report/api/uploads/{attachment_id}")
+def upload_status(attachment_id: uuid.UUID, intake: Intake = Depends(get_intake)) -> dict[str, Any]:
+    received, size = intake.upload_status(attachment_id)
+    return {"received": received, "size": size}
+
+
+@router.put("/report/api/uploads/{attachment_id}")
+async def upload_part(
+    attachment_id: uuid.UUID,
+    request: Request,
+    offset: int = Query(ge=0),
+    intake: Intake = Depends(get_intake),
+) -> dict[str, Any]:
+    data = await _read_body(request, MAX_PART_BYTES)
+    received = await run_in_threadpool(intake.append_upload, attachment_id, offset, data)
+    return {"received": received}
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    chunks = bytearray()
+    async for chunk in request.stream():
+        chunks += chunk
+        if len(chunks) > limit:
+            raise PayloadTooLargeError(f"send at most {limit} bytes per part")
+    return bytes(chunks)
+
+
+@router.post("/report/api/reports", status_code=201)
+def submit_report(body: ReportIn, intake: Intake = Depends(get_intake)) -> JSONResponse:
+    acknowledgement = intake.submit(
+        Submission(
+            report_id=body.report_id,
+            jurisdiction=body.jurisdiction,
+            urgent=body.urgent,
+            lookup=body.lookup,
+            answers=body.answers,
+            keys=[SealedKey(key.recipient, key.sealed) for key in body.keys],
+            reporter_key=body.reporter_key,
+            attachments=body.attachments,
+            pow=body.pow.proof(),
+        )
+    )
+    return JSONResponse(
+        {
+            "ok": True,
+            "received_at": acknowledgement.received_at.isoformat(),
+            "acknowledge_by": acknowledgement.acknowledge_by.date().isoformat(),
+        },
+        status_code=201,
+    )
