@@ -65,15 +65,29 @@ def seed(
 
 @app.command("credentials")
 def credentials() -> None:
-    """Create the demo analyst account if needed and print a new API token for it, alone on stdout."""
+    """Create the demo accounts if needed (an API analyst; officers of DE and FR with recipient keys, an EU analyst,
+    an auditor), print their sign-in details, and a new API token alone on stdout."""
     settings = load_settings()
     with handle_errors():
         node = Node.open(settings)
         try:
             created = demo.demo_credentials(node, Principal.operator())
+            staff = demo.demo_staff(node, Principal.operator())
         finally:
             node.close()
     base = f"http://{settings.host}:{settings.port}"
+    err.print(
+        f"\nFile a report at {base}/report, follow it up at {base}/follow-up. Staff sign in at {base}/app/sign-in:",
+        highlight=False,
+        markup=False,
+    )
+    for member in staff:
+        where = f" of {member.jurisdiction}" if member.jurisdiction else ""
+        line = f"  {member.role}{where}: username {member.username}  password {member.password}"
+        if member.passphrase:
+            line += f"  key passphrase {member.passphrase}"
+        err.print(line, highlight=False, markup=False)
+    err.print("  (demo accounts only; kept in demo-staff.json under TNRWATCH_HOME)", highlight=False, markup=False)
     err.print(
         f"\nSign in to the API as the demo account {created.username!r} (role analyst) with this token, sent as\n"
         f"`Authorization: Bearer TOKEN`; the interactive documentation at {base}/api/v1/docs takes it under "

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from tnrwatch.cli.common import err, handle_errors, load_settings, out
 from tnrwatch.crypto import envelope, keywrap
@@ -142,7 +142,8 @@ def list_keys(jurisdiction: str | None = typer.Option(None, "--jurisdiction", "-
             keys = recipient_keys.list_keys(node, jurisdiction)
         finally:
             node.close()
-    table = Table("id", "fingerprint", "jurisdiction", "officer", "label", "status", "reports", "created")
+    table = Table("fingerprint", "jurisdiction", "officer", "label", "status", "reports", "created")
+    table.columns.insert(0, Column("id", no_wrap=True, min_width=36))  # ids are copied into other commands
     for key in keys:
         table.add_row(
             str(key.id),
@@ -226,7 +227,8 @@ def list_reports(jurisdiction: str | None = typer.Option(None, "--jurisdiction",
             rows = list_all_reports(Intake(node), jurisdiction)
         finally:
             node.close()
-    table = Table("id", "jurisdiction", "received", "acknowledge by", "status", "urgent", "mode", "bytes", "files")
+    table = Table("jurisdiction", "received", "acknowledge by", "status", "urgent", "mode", "bytes", "files")
+    table.columns.insert(0, Column("id", no_wrap=True, min_width=36))
     for r in rows:
         table.add_row(
             str(r.id),

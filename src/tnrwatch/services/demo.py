@@ -247,5 +247,5 @@ def demo_staff(node: Node, principal: Principal) -> list[DemoStaff]:
 
 
 def _words(count: int) -> str:
-    """Random words from a short fixed list, easy to type: about 8 bits each, plus a 4-digit number."""
+    """Random words from a short fixed list, easy to type (about 6.7 bits each), plus a 4-digit number."""
     return "-".join(secrets.choice(data.PASSWORD_WORDS) for _ in range(count)) + f"-{secrets.randbelow(10_000):04d}"

@@ -15,6 +15,7 @@ from tnrwatch.services.node import Node
 from tnrwatch.settings import Settings
 from tnrwatch.web.api import actors, docs, incidents, persons, status, taxonomy
 from tnrwatch.web.api.deps import API_PREFIX
+from tnrwatch.web import health
 from tnrwatch.web.errors import install_error_handlers
 from tnrwatch.web.middleware import RequestLog, SecurityHeaders
 from tnrwatch.web.openapi import install_openapi
@@ -58,6 +59,7 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
 
     for module in (status, incidents, taxonomy, persons, actors):
         app.include_router(module.router)
+    app.include_router(health.router)
     app.include_router(home.router)
     app.include_router(plain.router)  # before `report`: /report/plain must not be read as a report page
     app.include_router(report.router)
