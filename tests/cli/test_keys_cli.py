@@ -11,11 +11,11 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+from tests.services.test_reports import CANARY, send_report
 from tnrwatch.cli.main import app
 from tnrwatch.services.node import Node
 from tnrwatch.services.reports import Intake
 from tnrwatch.settings import Settings
-from tests.services.test_reports import CANARY, send_report
 
 PASSPHRASE = "a long enough passphrase"
 
@@ -50,7 +50,8 @@ def _create(runner: CliRunner, tmp_path: Path, jurisdiction: str = "DE") -> tupl
 
 def test_keys_reports_and_decrypt_with_metadata_stripping(runner: CliRunner, node: Node, tmp_path: Path) -> None:
     key_id, key_file = _create(runner, tmp_path)
-    assert "PRIVATE" not in key_file.read_text() and json.loads(key_file.read_text())["id"] == key_id
+    assert "PRIVATE" not in key_file.read_text()
+    assert json.loads(key_file.read_text())["id"] == key_id
     photo = io.BytesIO()
     exif = Image.Exif()
     exif[0x013B] = "Artist Name"  # Artist
@@ -58,7 +59,8 @@ def test_keys_reports_and_decrypt_with_metadata_stripping(runner: CliRunner, nod
     sent = send_report(Intake(node), "DE", files=[photo.getvalue()])
 
     listed = runner.invoke(app, ["reports", "list"], terminal_width=300)
-    assert str(sent.report_id) in listed.stdout and CANARY not in listed.stdout
+    assert str(sent.report_id) in listed.stdout
+    assert CANARY not in listed.stdout
 
     out_dir = tmp_path / "out"
     result = runner.invoke(
@@ -81,7 +83,8 @@ def test_keys_reports_and_decrypt_with_metadata_stripping(runner: CliRunner, nod
         ["reports", "decrypt", str(sent.report_id), "--key-file", str(key_file),
          "--passphrase-file", str(_passphrase_file(tmp_path, "not the passphrase at all"))],
     )  # fmt: skip
-    assert wrong.exit_code == 2 and "does not unlock" in wrong.stderr
+    assert wrong.exit_code == 2
+    assert "does not unlock" in wrong.stderr
 
 
 def test_rotate_grant_revoke_and_jurisdictions(runner: CliRunner, node: Node, tmp_path: Path) -> None:
@@ -90,11 +93,13 @@ def test_rotate_grant_revoke_and_jurisdictions(runner: CliRunner, node: Node, tm
     second_id, _ = _create(runner, tmp_path)
 
     refused = runner.invoke(app, ["keys", "revoke", first_id])
-    assert refused.exit_code == 2 and "with this key only" in refused.stderr
+    assert refused.exit_code == 2
+    assert "with this key only" in refused.stderr
     granted = runner.invoke(
         app, ["keys", "grant", str(first_file), "--to", second_id, "--passphrase-file", str(_passphrase_file(tmp_path))]
     )
-    assert granted.exit_code == 0 and "1 report(s)" in granted.stderr
+    assert granted.exit_code == 0
+    assert "1 report(s)" in granted.stderr
 
     new_file = tmp_path / "rotated.json"
     rotated = runner.invoke(
@@ -109,19 +114,24 @@ def test_rotate_grant_revoke_and_jurisdictions(runner: CliRunner, node: Node, tm
         ["reports", "decrypt", str(sent.report_id), "--key-file", str(new_file),
          "--passphrase-file", str(_passphrase_file(tmp_path, "another long passphrase"))],
     )  # fmt: skip
-    assert decrypted.exit_code == 0 and CANARY in decrypted.stdout
+    assert decrypted.exit_code == 0
+    assert CANARY in decrypted.stdout
     assert runner.invoke(app, ["keys", "revoke", second_id]).exit_code == 0
 
     listed = runner.invoke(app, ["keys", "list"], terminal_width=300).stdout
-    assert "retired" in listed and "revoked" in listed
+    assert "retired" in listed
+    assert "revoked" in listed
 
     added = runner.invoke(app, ["jurisdictions", "add", "NGO-HAVEN", "--name", "Haven NGO"])
     assert added.exit_code == 0, added.output
     table = runner.invoke(app, ["jurisdictions", "list"], terminal_width=300).stdout
-    assert "NGO-HAVEN" in table and "Haven NGO" in table
+    assert "NGO-HAVEN" in table
+    assert "Haven NGO" in table
     bad = runner.invoke(app, ["jurisdictions", "add", "x", "--name", "", "--kind", "club"])
-    assert bad.exit_code == 2 and "kind" in bad.stderr
+    assert bad.exit_code == 2
+    assert "kind" in bad.stderr
     short = runner.invoke(
         app, ["keys", "create", "-j", "DE", "--passphrase-file", str(_passphrase_file(tmp_path, "short"))]
     )
-    assert short.exit_code == 2 and "at least 12" in short.stderr
+    assert short.exit_code == 2
+    assert "at least 12" in short.stderr

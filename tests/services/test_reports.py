@@ -156,7 +156,8 @@ def test_a_report_reaches_every_officer_of_its_jurisdiction_and_only_them(node: 
 
     for officer in (alice, bob):
         thread, key = intake.officer_thread(officer.principal, sent.report_id)
-        assert key is not None and key.id == officer.key_id
+        assert key is not None
+        assert key.id == officer.key_id
         decrypted = report_reader.decrypt_thread(thread, officer.private_key)
         assert decrypted.answers["what"]["description"] == CANARY
     with pytest.raises(NotFoundError):
@@ -164,15 +165,18 @@ def test_a_report_reaches_every_officer_of_its_jurisdiction_and_only_them(node: 
     assert [r.id for r in intake.list_reports(alice.principal)] == [sent.report_id]
     assert intake.list_reports(claire.principal) == []
     summary = intake.list_reports(alice.principal)[0]
-    assert summary.urgent and summary.attachments == 1
-    assert summary.received_at.minute == 0 and summary.received_at.second == 0
+    assert summary.urgent
+    assert summary.attachments == 1
+    assert summary.received_at.minute == 0
+    assert summary.received_at.second == 0
     assert (summary.acknowledge_by - summary.received_at).days == 7
 
     thread = operator_thread(intake, sent.report_id, alice.key_id)
     decrypted = report_reader.decrypt_thread(thread, alice.private_key)
     ((_, entry),) = list(decrypted.files())
     saved = report_reader.save_file(intake, decrypted, entry, node.settings.home / "out.bin")
-    assert saved.verified and saved.path.read_bytes() == data
+    assert saved.verified
+    assert saved.path.read_bytes() == data
 
 
 def test_the_reporter_follows_up_and_both_sides_read_the_thread(node: Node, intake: Intake) -> None:
@@ -221,7 +225,8 @@ def test_ciphertext_moved_to_another_report_does_not_open(node: Node, intake: In
     first, second = send_report(intake, "DE"), send_report(intake, "DE")
     with node.store.writing() as session:
         one, two = session.get(Report, first.report_id), session.get(Report, second.report_id)
-        assert one is not None and two is not None
+        assert one is not None
+        assert two is not None
         two.answers = one.answers
     thread, _ = intake.officer_thread(alice.principal, second.report_id)
     with pytest.raises(envelope.EnvelopeError):

@@ -1,8 +1,15 @@
 from __future__ import annotations
 
+import shutil
+import socket
+import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
 from tnrwatch.services import accounts
@@ -10,6 +17,8 @@ from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
 from tnrwatch.settings import Settings
 from tnrwatch.web.app import create_app
+
+from .browser import CHROMIUM_FLAGS, chromium_or_skip
 
 
 @pytest.fixture
@@ -27,3 +36,58 @@ def token_for(node: Node, username: str, role: str) -> dict[str, str]:
 def analyst(node: Node) -> dict[str, str]:
     """Authorization headers of an analyst."""
     return token_for(node, "ana", "analyst")
+
+
+# -- browser tests -----------------------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[str]:
+    """The app on a free loopback port, over SQLite: the pages do not depend on the database backend.
+
+    One server per test module: browser tests only read pages and static files, and starting uvicorn per test would
+    dominate their run time.
+    """
+    home = tmp_path_factory.mktemp("live")
+    database = home / "browser.sqlite3"
+    shutil.copyfile(sqlite_template, database)
+    settings = Settings(home=home, database_url=f"sqlite:///{database}", sqlite_synchronous="NORMAL")
+    node = Node.open(settings)
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(settings, node), host="127.0.0.1", port=port, log_level="warning", access_log=False
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    node.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium driven by Playwright, shared by the tests of one module (each test opens its own page).
+
+    Module rather than session scope: the Playwright driver and its event loop then live only while browser tests run.
+    """
+    executable = chromium_or_skip()
+    from playwright.sync_api import sync_playwright  # only browser tests need Playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()

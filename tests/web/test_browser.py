@@ -7,88 +7,25 @@ Without Chromium these tests skip with the reason printed; with TNRWATCH_REQUIRE
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 
-from tnrwatch.services.node import Node
-from tnrwatch.settings import Settings
-from tnrwatch.web.app import create_app
+from .browser import AXE
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("TNRWATCH_CHROMIUM", "/usr/lib/chromium/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-AXE = Path(__file__).resolve().parent.parent / "vendor" / "axe-core" / "axe.min.js"
 SCREENSHOTS = Path(os.environ.get("TNRWATCH_SCREENSHOTS", "")) if os.environ.get("TNRWATCH_SCREENSHOTS") else None
 
 
-def _chromium_or_skip() -> str:
-    path = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    if path:
-        return path
-    reason = "Chromium is not installed (apt-get install chromium); browser tests cannot run"
-    if os.environ.get("TNRWATCH_REQUIRE_BROWSER"):
-        pytest.fail(reason + ", and TNRWATCH_REQUIRE_BROWSER is set")
-    pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
-def live_server(tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
-    """The app on a free loopback port, over SQLite: the pages do not depend on the database backend."""
-    database = tmp_path / "browser.sqlite3"
-    shutil.copyfile(sqlite_template, database)
-    settings = Settings(home=tmp_path, database_url=f"sqlite:///{database}", sqlite_synchronous="NORMAL")
-    node = Node.open(settings)
-    port = _free_port()
-    app = create_app(settings, node)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    node.close()
-
-
-@pytest.fixture
-def browser_page(live_server: str) -> Iterator[Any]:
-    executable = _chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        page = browser.new_page()
-        yield page
-        browser.close()
+def browser_page(browser: Any, live_server: str) -> Iterator[Any]:
+    page = browser.new_page()
+    yield page
+    page.close()
 
 
 def _visit(page: Any, url: str) -> tuple[list[str], list[str]]:

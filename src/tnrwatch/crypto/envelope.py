@@ -94,8 +94,12 @@ def new_key() -> bytes:
 
 
 def encrypt_document(document: Any, key: bytes, ad: bytes) -> bytes:
-    """JSON-encode, pad to PAD_BLOCK and encrypt. Returns nonce || ciphertext."""
-    plaintext = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """JSON-encode, pad to PAD_BLOCK and encrypt. Returns nonce || ciphertext.
+
+    Raises ValueError for NaN or infinite floats: Python would write them as `NaN`, which is not JSON and which the
+    browser's JSON.parse refuses, so the reporter could never read the document.
+    """
+    plaintext = json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
     padded = bindings.sodium_pad(plaintext, PAD_BLOCK)
     nonce = bindings.randombytes(NONCE_BYTES)
     return nonce + bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(padded, ad, nonce, key)

@@ -29,6 +29,9 @@ STRENGTHS: dict[str, tuple[int, int]] = {
 MIN_PASSPHRASE_CHARS = 12
 _SALT_BYTES = pwhash.argon2id.SALTBYTES
 _NONCE_BYTES = bindings.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+_KEY_BYTES = bindings.crypto_box_SECRETKEYBYTES
+# A wrapped X25519 private key: 32 bytes and the 16-byte Poly1305 tag.
+_CIPHERTEXT_BYTES = _KEY_BYTES + bindings.crypto_aead_xchacha20poly1305_ietf_ABYTES
 # Refuse to derive with limits below INTERACTIVE or above SENSITIVE: a stored record must not make an officer's
 # browser spend nothing (a downgrade) or all its memory (a denial of service).
 _OPS_RANGE = (pwhash.argon2id.OPSLIMIT_INTERACTIVE, pwhash.argon2id.OPSLIMIT_SENSITIVE)
@@ -79,8 +82,15 @@ class WrappedKey:
             raise EnvelopeError(f"wrapped key is incomplete: {exc}") from None
         if not (_OPS_RANGE[0] <= opslimit <= _OPS_RANGE[1] and _MEM_RANGE[0] <= memlimit <= _MEM_RANGE[1]):
             raise EnvelopeError("wrapped key asks for Argon2id limits outside libsodium's named levels")
-        if len(wrapped.salt) != _SALT_BYTES or len(wrapped.nonce) != _NONCE_BYTES:
-            raise EnvelopeError("wrapped key has a salt or nonce of the wrong length")
+        # The ciphertext length matters too: a shorter one made PyNaCl raise a bare ValueError instead of a
+        # PassphraseError, and a private key of another length would reach crypto_scalarmult_base, which reads 32
+        # bytes whatever it is given.
+        if (
+            len(wrapped.salt) != _SALT_BYTES
+            or len(wrapped.nonce) != _NONCE_BYTES
+            or len(wrapped.ciphertext) != _CIPHERTEXT_BYTES
+        ):
+            raise EnvelopeError("wrapped key has a salt, nonce or ciphertext of the wrong length")
         return wrapped
 
 
@@ -92,6 +102,8 @@ def _derive(passphrase: str, salt: bytes, opslimit: int, memlimit: int) -> bytes
 def wrap(private_key: bytes, passphrase: str, key_id: uuid.UUID, public_key: bytes, strength: Strength) -> WrappedKey:
     if len(passphrase) < MIN_PASSPHRASE_CHARS:
         raise ValueError(f"a passphrase has at least {MIN_PASSPHRASE_CHARS} characters")
+    if len(private_key) != _KEY_BYTES:
+        raise ValueError(f"a private key has {_KEY_BYTES} bytes")
     opslimit, memlimit = STRENGTHS[strength]
     salt = bindings.randombytes(_SALT_BYTES)
     nonce = bindings.randombytes(_NONCE_BYTES)
@@ -106,8 +118,8 @@ def unwrap(wrapped: WrappedKey, passphrase: str, key_id: uuid.UUID, public_key: 
         private: bytes = bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(
             wrapped.ciphertext, wrap_context(key_id, public_key), wrapped.nonce, key
         )
-    except CryptoError:
+    except (CryptoError, ValueError):  # ValueError: a ciphertext shorter than its tag
         raise PassphraseError("the passphrase does not unlock this key") from None
-    if bindings.crypto_scalarmult_base(private) != public_key:
+    if len(private) != _KEY_BYTES or bindings.crypto_scalarmult_base(private) != public_key:
         raise PassphraseError("the unwrapped private key does not match its public key")
     return private

@@ -42,7 +42,7 @@ class Challenge:
 
 
 def issue(pow_key: bytes, bits: int, ttl_seconds: int = 600, now: float | None = None) -> Challenge:
-    expires = int((now or time.time()) + ttl_seconds)
+    expires = int((time.time() if now is None else now) + ttl_seconds)
     nonce = secrets.token_bytes(16)
     body = _BODY.pack(_VERSION, bits, expires, nonce)
     mac = hmac.new(pow_key, body, hashlib.sha256).digest()[:_MAC_BYTES]
@@ -78,7 +78,7 @@ def verify(pow_key: bytes, token: str, counter: int, min_bits: int, now: float |
     version, bits, expires, nonce = _BODY.unpack(body)
     if version != _VERSION or bits < min_bits:
         raise ProofOfWorkError("the challenge is of an old kind or too easy")
-    if expires < (now or time.time()):
+    if expires < (time.time() if now is None else now):
         raise ProofOfWorkError("the challenge has expired")
     if not 0 <= counter < MAX_COUNTER or leading_zero_bits(_digest(raw, counter)) < bits:
         raise ProofOfWorkError("the counter does not solve the challenge")

@@ -33,14 +33,13 @@ class JurisdictionOut:
 
 def list_jurisdictions(node: Node) -> list[JurisdictionOut]:
     with node.store.reading() as session:
-        counts: dict[str, int] = {
-            code: count
-            for code, count in session.execute(
+        counts: dict[str, int] = dict(
+            session.execute(
                 select(RecipientKey.jurisdiction_code, func.count())
                 .where(RecipientKey.status == "active")
                 .group_by(RecipientKey.jurisdiction_code)
-            )
-        }
+            ).all()
+        )
         rows = session.scalars(select(Jurisdiction).order_by(Jurisdiction.kind, Jurisdiction.name)).all()
         return [JurisdictionOut(j.code, j.name, j.kind, j.country, counts.get(j.code, 0)) for j in rows]
 

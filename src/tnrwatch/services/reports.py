@@ -4,8 +4,10 @@ access to the ciphertext.
 The server never holds a key that opens a report (docs/report-format.md). What it checks is the shape: sizes,
 padding, that every active recipient key of the jurisdiction got a sealed copy, that each file was uploaded whole, a
 spent-once proof of work, and the hourly ceilings. A report is acknowledged only after its transaction commits and
-its files were flushed to disk, so an acknowledged report survives a crash. Stored times are rounded down to the
-hour. Reporter actions are not written to the change log: its exact timestamps would undo the rounding.
+its files were flushed to disk, so an acknowledged report survives a crash. Reports that arrive together share one
+transaction (group commit, one savepoint each): one transaction per report, taken by threads that queue on SQLite's
+write lock, managed ~60 reports/s (docs/benchmarks.md, "Report intake"). Stored times are rounded down to the hour.
+Reporter actions are not written to the change log: its exact timestamps would undo the rounding.
 
 The no-JavaScript mode (`seal_plain_report`) does in memory what the browser does, then forgets the plaintext.
 """
@@ -15,13 +17,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,13 +37,16 @@ from tnrwatch.errors import (
     InvalidInputError,
     NotFoundError,
     PayloadTooLargeError,
+    TnrwatchError,
     TooManyRequestsError,
 )
 from tnrwatch.services.changes import record_change
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal, require
+from tnrwatch.settings import Settings
 from tnrwatch.store.models import (
     Attachment,
+    Base,
     Jurisdiction,
     RecipientKey,
     Report,
@@ -54,6 +60,8 @@ from tnrwatch.store.types import utcnow
 MAX_DOCUMENT_BYTES = 1024 * 1024  # answers or one message, encrypted
 MAX_PART_BYTES = 4 * 1024 * 1024  # one PUT of an upload
 UPLOAD_TTL = dt.timedelta(hours=24)
+MAX_GROUP = 64  # reports stored in one transaction at most
+PURGE_SECONDS = 60.0  # how often expired proofs of work are forgotten; verify() refuses them anyway
 _MIN_DOCUMENT = envelope.NONCE_BYTES + envelope.PAD_BLOCK + envelope.AEAD_ABYTES
 
 
@@ -144,12 +152,17 @@ class Thread:
 
 @dataclass
 class Intake:
-    """Per-process intake state: the node's intake secrets and one lock per upload being written."""
+    """Per-process intake state: the node's intake secrets, one lock per upload being written, and the reports
+    waiting for the transaction that stores them."""
 
     node: Node
     keys: IntakeKeys = field(init=False)
     _upload_locks: dict[uuid.UUID, threading.Lock] = field(default_factory=dict, init=False)
     _locks_guard: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _group_guard: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _group_queue: list[_PendingReport] = field(default_factory=list, init=False)
+    _group_writing: bool = field(default=False, init=False)
+    _purged_at: float = field(default=float("-inf"), init=False)
 
     def __post_init__(self) -> None:
         self.keys = IntakeKeys.open(self.node.settings.resolved_key_dir)
@@ -179,19 +192,29 @@ class Intake:
     def challenge(self) -> pow.Challenge:
         return pow.issue(self.keys.pow_key, self.node.settings.report_pow_bits)
 
-    def _spend(self, session: Session, proof: ProofOfWork | None) -> None:
-        bits = self.node.settings.report_pow_bits
+    def _verify(self, proof: ProofOfWork | None) -> pow.Challenge:
+        """The challenge a proof solves (not spent yet); InvalidInputError when there is no proof or it is wrong."""
         if proof is None:
             raise InvalidInputError("a proof of work is required", [FieldError(("pow",), "missing")])
         try:
-            challenge = pow.verify(self.keys.pow_key, proof.token, proof.counter, bits)
+            return pow.verify(self.keys.pow_key, proof.token, proof.counter, self.node.settings.report_pow_bits)
         except pow.ProofOfWorkError as exc:
             raise InvalidInputError("the proof of work is not valid", [FieldError(("pow",), str(exc))]) from None
+
+    def _forget_expired_challenges(self, session: Session) -> None:
+        """Delete spent challenges past their expiry, at most once per PURGE_SECONDS: keeping them longer is
+        harmless, since `pow.verify` refuses an expired challenge before the store is asked."""
+        if time.monotonic() - self._purged_at < PURGE_SECONDS:
+            return
+        self._purged_at = time.monotonic()
         session.execute(delete(SpentChallenge).where(SpentChallenge.expires_at < utcnow()))
+
+    def _spend(self, session: Session, proof: ProofOfWork | None) -> None:
+        challenge = self._verify(proof)
+        self._forget_expired_challenges(session)
         if session.get(SpentChallenge, challenge.nonce) is not None:
             raise ConflictError("this proof of work was used already")
-        expires = dt.datetime.fromtimestamp(challenge.expires, dt.UTC)
-        session.add(SpentChallenge(nonce=challenge.nonce, expires_at=expires))
+        session.add(SpentChallenge(nonce=challenge.nonce, expires_at=_remembered_until(challenge)))
 
     # -- jurisdictions and their keys ---------------------------------------------------------------------------------
 
@@ -272,9 +295,11 @@ class Intake:
                 session.execute(update(Upload).where(Upload.id == attachment_id).values(received=total))
             return total
 
-    def _claim_uploads(
-        self, session: Session, report_id: uuid.UUID, ids: Sequence[uuid.UUID], message_id: uuid.UUID | None
-    ) -> int:
+    def _check_uploads(
+        self, session: Session | Connection, report_id: uuid.UUID, ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, int]:
+        """The ciphertext size of each listed upload; InvalidInputError unless every one was uploaded whole for
+        this report. Reads only: `_move_uploads` turns them into attachments."""
         if len(ids) > self.node.settings.max_attachments:
             raise InvalidInputError(
                 "too many attachments",
@@ -282,104 +307,148 @@ class Intake:
             )
         if len(set(ids)) != len(ids):
             raise InvalidInputError("an attachment is listed twice", [FieldError(("attachments",), "duplicate")])
-        total = 0
+        if not ids:
+            return {}
+        found = {
+            upload_id: (owner, size, received)
+            for upload_id, owner, size, received in session.execute(
+                select(Upload.id, Upload.report_id, Upload.size, Upload.received).where(Upload.id.in_(ids))
+            )
+        }
         for index, attachment_id in enumerate(ids):
-            upload = session.get(Upload, attachment_id)
-            if upload is None or upload.report_id != report_id or upload.received != upload.size:
+            owner, size, received = found.get(attachment_id, (None, 0, -1))
+            if owner != report_id or received != size:
                 raise InvalidInputError(
                     "an attachment was not uploaded completely",
                     [FieldError(("attachments", index), "not uploaded whole for this report")],
                 )
-            session.delete(upload)
-            session.add(Attachment(id=attachment_id, report_id=report_id, message_id=message_id, size=upload.size))
-            total += upload.size
-        return total
+        return {attachment_id: found[attachment_id][1] for attachment_id in ids}
+
+    @staticmethod
+    def _move_uploads(
+        session: Session | Connection, report_id: uuid.UUID, sizes: dict[uuid.UUID, int], message_id: uuid.UUID | None
+    ) -> None:
+        # Statements, not ORM objects: a report refused inside its savepoint must leave nothing behind (submit).
+        if sizes:
+            session.execute(delete(Upload).where(Upload.id.in_(list(sizes))))
+            session.execute(
+                _INSERT_ATTACHMENT,
+                [
+                    {"id": attachment_id, "report_id": report_id, "message_id": message_id, "size": size}
+                    for attachment_id, size in sizes.items()
+                ],
+            )
+
+    def _claim_uploads(
+        self, session: Session, report_id: uuid.UUID, ids: Sequence[uuid.UUID], message_id: uuid.UUID | None
+    ) -> int:
+        sizes = self._check_uploads(session, report_id, ids)
+        self._move_uploads(session, report_id, sizes, message_id)
+        return sum(sizes.values())
 
     # -- reports ------------------------------------------------------------------------------------------------------
 
-    def _check_ceilings(self, session: Session, jurisdiction: str, now: dt.datetime) -> None:
-        settings = self.node.settings
-        this_hour = hour(now)
-        overall = session.scalar(select(func.count()).where(Report.received_at == this_hour)) or 0
-        if overall >= settings.report_ceiling_per_hour:
-            raise TooManyRequestsError("the node has received its hourly number of reports")
-        local = (
-            session.scalar(
-                select(func.count()).where(Report.received_at == this_hour, Report.jurisdiction_code == jurisdiction)
-            )
-            or 0
-        )
-        if local >= settings.report_ceiling_per_jurisdiction_per_hour:
-            raise TooManyRequestsError("this jurisdiction has received its hourly number of reports")
-
     def submit(self, submission: Submission, *, mode: str = "browser") -> Acknowledgement:
-        errors = _check_document(submission.answers, ("answers",))
-        expected_sealed = envelope.SEAL_BYTES + envelope.KEY_BYTES
-        reporter_context = envelope.report_key_context(submission.report_id, envelope.REPORTER)
-        if len(submission.reporter_key) != expected_sealed + len(reporter_context):
-            errors.append(FieldError(("reporter_key",), "not a sealed report key"))
-        for index, key in enumerate(submission.keys):
-            bound = envelope.report_key_context(submission.report_id, str(key.recipient))
-            if len(key.sealed) != expected_sealed + len(bound):
-                errors.append(FieldError(("keys", index, "sealed"), "not a sealed report key"))
-        if errors:
-            raise InvalidInputError("the report envelope is malformed", errors)
+        """Store a sealed report; return only after the transaction holding it has committed.
+
+        The checks that need no database (sizes, the proof of work's signature and solution) run in the caller's
+        thread. Then the report joins the reports waiting to be written, and one waiting thread writes all of them
+        (at most MAX_GROUP) in one transaction; a refused report leaves the others of its group alone."""
+        _check_envelope(submission)
         lookup_hash = self.lookup_hash(submission.lookup)
-        now = utcnow()
-        received_at = hour(now)
-        acknowledge_by = received_at + dt.timedelta(days=self.node.settings.acknowledge_days)
+        challenge = None
+        if submission.pow is not None or mode == "browser":
+            challenge = self._verify(submission.pow)
+        return self._commit_with_group(_PendingReport(submission, mode, lookup_hash, challenge))
+
+    def _commit_with_group(self, pending: _PendingReport) -> Acknowledgement:
+        """Queue `pending` and return once a transaction that held it has ended.
+
+        Leader and followers, with no thread of our own: a caller that finds nobody writing writes the queue's
+        next group itself; when done, it wakes each member of its group and hands the writing to the oldest
+        report still queued (which is then first of the next group), so every thread is woken once."""
+        with self._group_guard:
+            self._group_queue.append(pending)
+            pending.leads = not self._group_writing
+            self._group_writing = True
+        if not pending.leads:
+            pending.turn.wait()
+        if pending.leads:
+            with self._group_guard:
+                group = self._group_queue[:MAX_GROUP]
+                del self._group_queue[:MAX_GROUP]
+            try:
+                self._write_group(group)
+            finally:
+                with self._group_guard:
+                    if self._group_queue:
+                        self._group_queue[0].leads = True
+                        self._group_queue[0].turn.set()
+                    else:
+                        self._group_writing = False
+                for member in group:
+                    member.turn.set()
+        if isinstance(pending.outcome, BaseException):
+            raise pending.outcome  # the same object in every thread of a failed group; tracebacks add up
+        assert pending.outcome is not None
+        return pending.outcome
+
+    def _write_group(self, group: list[_PendingReport]) -> None:
+        """Store a group in one transaction; set each member's outcome only after that transaction has ended."""
         try:
-            with self.node.store.writing() as session:
-                if submission.pow is not None or mode == "browser":
-                    self._spend(session, submission.pow)
-                if session.get(Report, submission.report_id) is not None:
-                    raise ConflictError("this report was received already")
-                active = set(
-                    session.scalars(
-                        select(RecipientKey.id).where(
-                            RecipientKey.jurisdiction_code == submission.jurisdiction,
-                            RecipientKey.status == "active",
-                        )
+            try:
+                outcomes = self._write_group_once(group, savepoints=False)
+            except IntegrityError:
+                # Another process stored the same report, receipt or proof of work between our reads and our
+                # writes (PostgreSQL; SQLite's write lock rules this out): again, each report in its own savepoint.
+                outcomes = self._write_group_once(group, savepoints=True)
+        except BaseException as exc:
+            # The transaction failed as a whole: nothing of the group is stored, so nothing may be acknowledged.
+            for pending in group:
+                pending.outcome = exc
+            if not isinstance(exc, Exception):
+                raise  # an interrupt: stop this thread too
+            return
+        for pending, outcome in zip(group, outcomes, strict=True):
+            pending.outcome = outcome
+
+    def _write_group_once(
+        self, group: list[_PendingReport], *, savepoints: bool
+    ) -> list[Acknowledgement | TnrwatchError]:
+        """Check every report of the group against the database and the reports before it, then write the accepted
+        ones: together (three statements for the group), or each in a savepoint that a unique key may refuse.
+
+        Statements on the session's connection, not ORM objects: the unit of work costs more than SQLite's own
+        work for a report."""
+        outcomes: list[Acknowledgement | TnrwatchError] = []
+        accepted: list[tuple[_PendingReport, dict[uuid.UUID, int]]] = []
+        with self.node.store.writing() as session:
+            self._forget_expired_challenges(session)
+            connection = session.connection()
+            shared = _GroupState(connection, self.node.settings, utcnow(), group)
+            for pending in group:
+                try:
+                    shared.check(pending)
+                    files = self._check_uploads(
+                        connection, pending.submission.report_id, pending.submission.attachments
                     )
-                )
-                if session.get(Jurisdiction, submission.jurisdiction) is None:
-                    raise NotFoundError(f"no jurisdiction {submission.jurisdiction!r}")
-                if not active:
-                    raise ConflictError("this jurisdiction cannot receive reports yet: it has no active key")
-                given = [key.recipient for key in submission.keys]
-                if set(given) != active or len(given) != len(active):
-                    raise KeysChangedError("the jurisdiction's keys changed; seal the report to the current keys")
-                self._check_ceilings(session, submission.jurisdiction, now)
-                session.add(
-                    Report(
-                        id=submission.report_id,
-                        jurisdiction_code=submission.jurisdiction,
-                        received_at=received_at,
-                        acknowledge_by=acknowledge_by,
-                        status="received",
-                        urgent=submission.urgent,
-                        mode=mode,
-                        lookup_hash=lookup_hash,
-                        reporter_key=submission.reporter_key,
-                        answers=submission.answers,
-                        size=len(submission.answers),
-                        updated_at=received_at,
-                    )
-                )
-                session.flush()
-                session.add_all(
-                    ReportKey(report_id=submission.report_id, recipient_key_id=key.recipient, sealed=key.sealed)
-                    for key in submission.keys
-                )
-                files = self._claim_uploads(session, submission.report_id, submission.attachments, None)
-                if files:
-                    session.execute(
-                        update(Report).where(Report.id == submission.report_id).values(size=Report.size + files)
-                    )
-        except IntegrityError:
-            # Two submissions raced for the same report id or receipt; the first won.
-            raise ConflictError("this report was received already") from None
-        return Acknowledgement(submission.report_id, received_at, acknowledge_by)
+                except TnrwatchError as exc:
+                    outcomes.append(exc)
+                    continue
+                if savepoints:
+                    try:
+                        with connection.begin_nested():
+                            _insert_reports(connection, shared, [(pending, files)])
+                    except IntegrityError:
+                        outcomes.append(ConflictError("this report or its proof of work was received already"))
+                        continue
+                else:
+                    accepted.append((pending, files))
+                shared.admit(pending)
+                outcomes.append(Acknowledgement(pending.submission.report_id, shared.hour, shared.acknowledge_by))
+            if accepted:
+                _insert_reports(connection, shared, accepted)
+        return outcomes
 
     # -- the reporter's follow-up -------------------------------------------------------------------------------------
 
@@ -524,6 +593,174 @@ class UploadOffsetError(ConflictError):
 
 class KeysChangedError(ConflictError):
     """The report was sealed to a set of keys that is no longer the jurisdiction's active set."""
+
+
+# Plain table inserts: the ORM's unit of work and bulk paths cost more than SQLite's own work for a report.
+def _table(model: type[Base]) -> Table:
+    return Base.metadata.tables[model.__tablename__]
+
+
+_INSERT_SPENT = insert(_table(SpentChallenge))
+_INSERT_REPORT = insert(_table(Report))
+_INSERT_REPORT_KEY = insert(_table(ReportKey))
+_INSERT_ATTACHMENT = insert(_table(Attachment))
+
+
+@dataclass(eq=False)
+class _PendingReport:
+    """A submission waiting for its transaction. `turn` is set when `outcome` is known (the transaction has
+    ended) or when `leads` says this thread is to write the next group."""
+
+    submission: Submission
+    mode: str
+    lookup_hash: str
+    challenge: pow.Challenge | None
+    outcome: Acknowledgement | BaseException | None = None
+    leads: bool = False
+    turn: threading.Event = field(default_factory=threading.Event)
+
+
+class _GroupState:
+    """What the checks of one group's reports read, once per transaction: the proofs of work, report ids and
+    receipts already taken, each jurisdiction's active keys, and this hour's report counts for the ceilings; kept up
+    to date as reports of the group are admitted."""
+
+    def __init__(
+        self, connection: Connection, settings: Settings, now: dt.datetime, group: Sequence[_PendingReport]
+    ) -> None:
+        self.connection = connection
+        self.settings = settings
+        self.hour = hour(now)
+        self.acknowledge_by = self.hour + dt.timedelta(days=settings.acknowledge_days)
+        nonces = [pending.challenge.nonce for pending in group if pending.challenge is not None]
+        self.spent: set[bytes] = (
+            set(connection.scalars(select(SpentChallenge.nonce).where(SpentChallenge.nonce.in_(nonces))))
+            if nonces
+            else set()
+        )
+        ids = [pending.submission.report_id for pending in group]
+        lookups = [pending.lookup_hash for pending in group]
+        taken = connection.execute(
+            select(Report.id, Report.lookup_hash).where(or_(Report.id.in_(ids), Report.lookup_hash.in_(lookups)))
+        ).all()
+        self.report_ids: set[uuid.UUID] = {report_id for report_id, _ in taken}
+        self.lookups: set[str] = {lookup for _, lookup in taken}
+        self.overall = connection.scalar(select(func.count()).where(Report.received_at == self.hour)) or 0
+        self.by_jurisdiction: dict[str, int] = {}
+        self._keys: dict[str, frozenset[uuid.UUID] | None] = {}
+
+    def active_keys(self, jurisdiction: str) -> frozenset[uuid.UUID]:
+        """The jurisdiction's active key ids (maybe none); NotFoundError when there is no such jurisdiction."""
+        if jurisdiction not in self._keys:
+            rows = self.connection.execute(
+                select(Jurisdiction.code, RecipientKey.id)
+                .outerjoin(
+                    RecipientKey,
+                    and_(RecipientKey.jurisdiction_code == Jurisdiction.code, RecipientKey.status == "active"),
+                )
+                .where(Jurisdiction.code == jurisdiction)
+            ).all()
+            self._keys[jurisdiction] = frozenset(key for _, key in rows if key is not None) if rows else None
+            local = select(func.count()).where(
+                Report.received_at == self.hour, Report.jurisdiction_code == jurisdiction
+            )
+            self.by_jurisdiction[jurisdiction] = self.connection.scalar(local) or 0
+        keys = self._keys[jurisdiction]
+        if keys is None:
+            raise NotFoundError(f"no jurisdiction {jurisdiction!r}")
+        return keys
+
+    def check(self, pending: _PendingReport) -> None:
+        """Raise the refusal of a report, in the order of the checks (the proof of work first); store nothing."""
+        submission = pending.submission
+        if pending.challenge is not None and pending.challenge.nonce in self.spent:
+            raise ConflictError("this proof of work was used already")
+        active = self.active_keys(submission.jurisdiction)
+        if submission.report_id in self.report_ids or pending.lookup_hash in self.lookups:
+            raise ConflictError("this report was received already")
+        if not active:
+            raise ConflictError("this jurisdiction cannot receive reports yet: it has no active key")
+        given = [key.recipient for key in submission.keys]
+        if set(given) != active or len(given) != len(active):
+            raise KeysChangedError("the jurisdiction's keys changed; seal the report to the current keys")
+        if self.overall >= self.settings.report_ceiling_per_hour:
+            raise TooManyRequestsError("the node has received its hourly number of reports")
+        if self.by_jurisdiction[submission.jurisdiction] >= self.settings.report_ceiling_per_jurisdiction_per_hour:
+            raise TooManyRequestsError("this jurisdiction has received its hourly number of reports")
+
+    def admit(self, pending: _PendingReport) -> None:
+        """Count a report that passed `check` as stored, so the next ones are checked against it too."""
+        if pending.challenge is not None:
+            self.spent.add(pending.challenge.nonce)
+        self.report_ids.add(pending.submission.report_id)
+        self.lookups.add(pending.lookup_hash)
+        self.overall += 1
+        self.by_jurisdiction[pending.submission.jurisdiction] += 1
+
+
+def _insert_reports(
+    connection: Connection, shared: _GroupState, accepted: Sequence[tuple[_PendingReport, dict[uuid.UUID, int]]]
+) -> None:
+    """The rows of reports that passed their checks: the spent proofs of work, the reports, their sealed keys and
+    their attachments (one statement per table for all of them, but the attachments)."""
+    spent = [
+        {"nonce": pending.challenge.nonce, "expires_at": _remembered_until(pending.challenge)}
+        for pending, _ in accepted
+        if pending.challenge is not None
+    ]
+    if spent:
+        connection.execute(_INSERT_SPENT, spent)
+    connection.execute(
+        _INSERT_REPORT,
+        [
+            {
+                "id": pending.submission.report_id,
+                "jurisdiction_code": pending.submission.jurisdiction,
+                "received_at": shared.hour,
+                "acknowledge_by": shared.acknowledge_by,
+                "status": "received",
+                "urgent": pending.submission.urgent,
+                "mode": pending.mode,
+                "lookup_hash": pending.lookup_hash,
+                "reporter_key": pending.submission.reporter_key,
+                "answers": pending.submission.answers,
+                "size": len(pending.submission.answers) + sum(files.values()),
+                "updated_at": shared.hour,
+            }
+            for pending, files in accepted
+        ],
+    )
+    connection.execute(
+        _INSERT_REPORT_KEY,
+        [
+            {"report_id": pending.submission.report_id, "recipient_key_id": key.recipient, "sealed": key.sealed}
+            for pending, _ in accepted
+            for key in pending.submission.keys
+        ],
+    )
+    for pending, files in accepted:
+        Intake._move_uploads(connection, pending.submission.report_id, files, None)
+
+
+def _remembered_until(challenge: pow.Challenge) -> dt.datetime:
+    """How long a spent challenge is kept: until the next full hour after its expiry, since an exact expiry would
+    date the submission to the second."""
+    return hour(dt.datetime.fromtimestamp(challenge.expires, dt.UTC)) + dt.timedelta(hours=1)
+
+
+def _check_envelope(submission: Submission) -> None:
+    """Sizes only (the server opens nothing): padded answers, and sealed keys of exactly the expected length."""
+    errors = _check_document(submission.answers, ("answers",))
+    expected_sealed = envelope.SEAL_BYTES + envelope.KEY_BYTES
+    reporter_context = envelope.report_key_context(submission.report_id, envelope.REPORTER)
+    if len(submission.reporter_key) != expected_sealed + len(reporter_context):
+        errors.append(FieldError(("reporter_key",), "not a sealed report key"))
+    for index, key in enumerate(submission.keys):
+        bound = envelope.report_key_context(submission.report_id, str(key.recipient))
+        if len(key.sealed) != expected_sealed + len(bound):
+            errors.append(FieldError(("keys", index, "sealed"), "not a sealed report key"))
+    if errors:
+        raise InvalidInputError("the report envelope is malformed", errors)
 
 
 def _check_document(ciphertext: bytes, loc: tuple[str | int, ...]) -> list[FieldError]:

@@ -8,19 +8,19 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
 import tnrwatch
 from tnrwatch.services.node import Node
 from tnrwatch.settings import Settings
+from tnrwatch.web import health
 from tnrwatch.web.api import actors, docs, incidents, persons, status, taxonomy
 from tnrwatch.web.api.deps import API_PREFIX
-from tnrwatch.web import health
 from tnrwatch.web.errors import install_error_handlers
 from tnrwatch.web.middleware import RequestLog, SecurityHeaders
 from tnrwatch.web.openapi import install_openapi
 from tnrwatch.web.public import followup, home, plain, report
 from tnrwatch.web.staff import pages as staff_pages
+from tnrwatch.web.static_files import CompressedStaticFiles
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -67,7 +67,7 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     app.include_router(staff_pages.router)
     if settings.api_docs:
         app.include_router(docs.router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", CompressedStaticFiles(directory=STATIC_DIR), name="static")
 
     install_error_handlers(app)
     install_openapi(app)

@@ -11,8 +11,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 log = logging.getLogger("tnrwatch.web.requests")
 
 # No page may load anything from a third party, and no inline script runs (DESIGN.md, security model).
+# 'wasm-unsafe-eval' lets libsodium.js compile its WebAssembly (the browser-side encryption); it allows no
+# JavaScript eval and no inline script.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "
+    "style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
 SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
@@ -35,7 +38,8 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        no_store = path.startswith("/api/")
+        # Nothing but our own static files may be cached: pages can hold receipts, reports' ciphertext, wrapped keys.
+        no_store = not path.startswith("/static/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -14,8 +14,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import Field
 
+from tnrwatch.services.jurisdictions import list_jurisdictions
+from tnrwatch.services.node import Node
 from tnrwatch.services.reports import AttachmentOut, Intake, Thread
+from tnrwatch.web import i18n
 from tnrwatch.web.public.common import PublicRoute, get_intake, render
+from tnrwatch.web.public.form import answer_choices, country_choices
 from tnrwatch.web.public.report import B64, PowIn, Strict
 
 router = APIRouter(route_class=PublicRoute, include_in_schema=False)
@@ -77,9 +81,22 @@ def thread_json(thread: Thread) -> dict[str, Any]:
     }
 
 
+def follow_up_context(request: Request) -> dict[str, Any]:
+    """What the follow-up pages need to show decrypted answers in words: the form's choices, the names of countries
+    (in the reader's language) and of jurisdictions, and the limits for files sent with a reply."""
+    node: Node = request.app.state.node
+    return {
+        "jurisdiction_names": {j.code: j.name for j in list_jurisdictions(node)},
+        "choices": answer_choices(node.taxonomy),
+        "countries": country_choices(i18n.choose(request)[0].code),
+        "max_attachment_mb": node.settings.max_attachment_mb,
+        "max_attachments": node.settings.max_attachments,
+    }
+
+
 @router.get("/follow-up", response_class=HTMLResponse)
 def follow_up_page(request: Request) -> HTMLResponse:
-    return render(request, "public/followup.html", {})
+    return render(request, "public/followup.html", follow_up_context(request))
 
 
 @router.post("/follow-up/api/thread")

@@ -23,6 +23,7 @@ from tnrwatch.services.plain_reports import PlainFile, PlainReport
 from tnrwatch.services.reports import Intake
 from tnrwatch.web import i18n
 from tnrwatch.web.public.common import get_intake, render
+from tnrwatch.web.public.followup import follow_up_context
 from tnrwatch.web.public.form import FAMILY_PHRASES, WANT_OPTIONS, WHO_OPTIONS
 from tnrwatch.web.public.report import _form_context
 
@@ -31,6 +32,9 @@ router = APIRouter(include_in_schema=False)
 
 MAX_FIELD_BYTES = 64 * 1024
 MAX_FIELDS = 64
+# What the reporter reads when a plain report fails (public/plain_error.html): a file too large and a focal point
+# whose keys were all revoked since the form was loaded are worth telling apart from an unreadable form.
+PLAIN_ERROR_CODES = {409: "no_key", 413: "too_large", 429: "busy"}
 TEXT_FIELDS = (
     "description",
     "host_country",
@@ -179,7 +183,7 @@ async def plain_submit(request: Request, intake: Intake = Depends(get_intake)) -
         if reader.report is not None:
             await run_in_threadpool(reader.report.discard)
         log.debug("public /report/plain answered %s: %s", exc.status, exc.message)
-        return _plain_error(request, "busy" if exc.status == 429 else "unreadable", exc.status)
+        return _plain_error(request, PLAIN_ERROR_CODES.get(exc.status, "unreadable"), exc.status)
     except Exception:
         if reader.report is not None:
             await run_in_threadpool(reader.report.discard)
@@ -202,10 +206,13 @@ def plain_follow_up(
     try:
         thread, _key = plain_reports.open_thread(intake, receipt)
     except ReceiptError as exc:
-        return render(request, "public/followup.html", {"receipt_error": str(exc)}, status_code=422)
+        context = {**follow_up_context(request), "receipt_error": str(exc)}
+        return render(request, "public/followup.html", context, status_code=422)
     except TnrwatchError:
-        return render(request, "public/followup.html", {"receipt_error": "not_found"}, status_code=404)
-    return render(request, "public/followup_plain.html", {"thread": thread, "receipt": receipt})
+        context = {**follow_up_context(request), "receipt_error": "not_found"}
+        return render(request, "public/followup.html", context, status_code=404)
+    context = {**follow_up_context(request), "thread": thread, "receipt": receipt}
+    return render(request, "public/followup_plain.html", context)
 
 
 @router.post("/follow-up/plain/message", response_class=HTMLResponse)
@@ -219,5 +226,7 @@ def plain_message(
         plain_reports.send_message(intake, receipt, text)
         thread, _key = plain_reports.open_thread(intake, receipt)
     except (ReceiptError, TnrwatchError):
-        return render(request, "public/followup.html", {"receipt_error": "not_found"}, status_code=404)
-    return render(request, "public/followup_plain.html", {"thread": thread, "receipt": receipt, "sent": True})
+        context = {**follow_up_context(request), "receipt_error": "not_found"}
+        return render(request, "public/followup.html", context, status_code=404)
+    context = {**follow_up_context(request), "thread": thread, "receipt": receipt, "sent": True}
+    return render(request, "public/followup_plain.html", context)

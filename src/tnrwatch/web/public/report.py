@@ -8,12 +8,13 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from tnrwatch.errors import PayloadTooLargeError
-from tnrwatch.services.jurisdictions import JurisdictionOut, list_jurisdictions, suggest_for_host
+from tnrwatch.services.jurisdictions import JurisdictionOut, get_jurisdiction, list_jurisdictions, suggest_for_host
 from tnrwatch.services.node import Node
 from tnrwatch.services.reports import (
     MAX_DOCUMENT_BYTES,
@@ -126,6 +127,7 @@ def jurisdiction_keys(code: str, intake: Intake = Depends(get_intake)) -> dict[s
     keys = intake.recipients(code)
     return {
         "code": code,
+        "name": get_jurisdiction(intake.node, code).name,
         "keys": [{"id": str(key.id), "public_key": base64.b64encode(key.public_key).decode()} for key in keys],
     }
 
@@ -154,6 +156,15 @@ async def upload_part(
     return {"received": received}
 
 
+def _is_json(content_type: str | None) -> bool:
+    """What FastAPI reads as JSON: no content type, application/json or application/*+json. Anything else (a
+    form, text/plain) is refused as FastAPI's body parameters refuse it."""
+    if content_type is None:
+        return True
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))
+
+
 async def _read_body(request: Request, limit: int) -> bytes:
     chunks = bytearray()
     async for chunk in request.stream():
@@ -164,20 +175,28 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 
 @router.post("/report/api/reports", status_code=201)
-def submit_report(body: ReportIn, intake: Intake = Depends(get_intake)) -> JSONResponse:
-    acknowledgement = intake.submit(
-        Submission(
-            report_id=body.report_id,
-            jurisdiction=body.jurisdiction,
-            urgent=body.urgent,
-            lookup=body.lookup,
-            answers=body.answers,
-            keys=[SealedKey(key.recipient, key.sealed) for key in body.keys],
-            reporter_key=body.reporter_key,
-            attachments=body.attachments,
-            pow=body.pow.proof(),
-        )
+async def submit_report(request: Request) -> JSONResponse:
+    """Parsed here in one step (`model_validate_json`) and stored with one hop to a worker thread, where a body
+    parameter, a plain `def` dependency and a plain `def` route cost two hops and a JSON parse of its own per
+    report (docs/benchmarks.md, "Report intake"). The checks are the same, and so are the answers."""
+    if not _is_json(request.headers.get("content-type")):
+        raise RequestValidationError([{"type": "content_type", "loc": ("body",), "msg": "expected JSON"}])
+    try:
+        body = ReportIn.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from None
+    submission = Submission(
+        report_id=body.report_id,
+        jurisdiction=body.jurisdiction,
+        urgent=body.urgent,
+        lookup=body.lookup,
+        answers=body.answers,
+        keys=[SealedKey(key.recipient, key.sealed) for key in body.keys],
+        reporter_key=body.reporter_key,
+        attachments=body.attachments,
+        pow=body.pow.proof(),
     )
+    acknowledgement = await run_in_threadpool(get_intake(request).submit, submission)
     return JSONResponse(
         {
             "ok": True,
