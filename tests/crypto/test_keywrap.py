@@ -28,7 +28,8 @@ def stored(pair: tuple[bytes, bytes]) -> dict[str, Any]:
     """A wrapped key as the server stores it (JSON), made at the cheapest strength."""
     public, private = pair
     wrapped = keywrap.wrap(private, PASSPHRASE, KEY_ID, public, "interactive")
-    return json.loads(json.dumps(wrapped.to_json()))
+    record: dict[str, Any] = json.loads(json.dumps(wrapped.to_json()))
+    return record
 
 
 def test_the_stored_form_follows_the_specification(stored: dict[str, Any]) -> None:

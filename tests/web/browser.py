@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,3 +34,13 @@ def chromium_or_skip() -> str:
     if os.environ.get("TNRWATCH_REQUIRE_BROWSER"):
         pytest.fail(reason + ", and TNRWATCH_REQUIRE_BROWSER is set")
     pytest.skip(reason)
+
+
+def serious_axe_violations(page: Any) -> list[str]:
+    page.evaluate(AXE.read_text())  # evaluated by the driver, not injected: the page's CSP forbids inline script
+    result = page.evaluate("axe.run()")
+    return [
+        f"{violation['id']}: {violation['help']} ({len(violation['nodes'])} nodes)"
+        for violation in result["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]

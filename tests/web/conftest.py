@@ -4,6 +4,7 @@ import shutil
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,8 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
-from tnrwatch.services import accounts
+from tnrwatch.crypto import envelope, keywrap
+from tnrwatch.services import accounts, recipient_keys
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
 from tnrwatch.settings import Settings
@@ -60,6 +62,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path)
     shutil.copyfile(sqlite_template, database)
     settings = Settings(home=home, database_url=f"sqlite:///{database}", sqlite_synchronous="NORMAL")
     node = Node.open(settings)
+    _add_recipient_key(node, "DE")  # so that the report form opens
     port = _free_port()
     config = uvicorn.Config(
         create_app(settings, node), host="127.0.0.1", port=port, log_level="warning", access_log=False
@@ -91,3 +94,17 @@ def browser() -> Iterator[Any]:
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
         yield launched
         launched.close()
+
+
+def _add_recipient_key(node: Node, jurisdiction: str) -> None:
+    public, private = envelope.new_key_pair()
+    key_id = uuid.uuid4()
+    recipient_keys.add_key(
+        node,
+        Principal.operator(),
+        jurisdiction=jurisdiction,
+        username=None,
+        public_key=public,
+        wrapped_private_key=keywrap.wrap(private, "a passphrase for tests", key_id, public, "interactive").to_json(),
+        key_id=key_id,
+    )

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from .browser import AXE
+from .browser import serious_axe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -39,17 +39,10 @@ def _visit(page: Any, url: str) -> tuple[list[str], list[str]]:
     return requested, problems
 
 
-def _serious_axe_violations(page: Any) -> list[str]:
-    page.evaluate(AXE.read_text())  # evaluated by the driver, not injected: the page's CSP forbids inline script
-    result = page.evaluate("axe.run()")
-    return [
-        f"{violation['id']}: {violation['help']} ({len(violation['nodes'])} nodes)"
-        for violation in result["violations"]
-        if violation["impact"] in ("serious", "critical")
-    ]
+PUBLIC_PAGES = ["/", "/report", "/report/plain", "/follow-up", "/report?lang=ar", "/follow-up?lang=fa"]
 
 
-@pytest.mark.parametrize("path", ["/", "/api/v1/docs"])
+@pytest.mark.parametrize("path", [*PUBLIC_PAGES, "/api/v1/docs", "/app/sign-in"])
 def test_page_loads_only_from_its_own_origin(browser_page: Any, live_server: str, path: str) -> None:
     requested, problems = _visit(browser_page, live_server + path)
     origins = {f"{urlsplit(url).scheme}://{urlsplit(url).netloc}" for url in requested if not url.startswith("data:")}
@@ -58,13 +51,15 @@ def test_page_loads_only_from_its_own_origin(browser_page: Any, live_server: str
     if SCREENSHOTS:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         browser_page.screenshot(
-            path=str(SCREENSHOTS / f"{path.strip('/').replace('/', '_') or 'home'}.png"), full_page=True
+            path=str(SCREENSHOTS / f"{path.strip('/').replace('/', '_').replace('?', '_') or 'home'}.png"),
+            full_page=True,
         )
 
 
-def test_home_page_is_accessible(browser_page: Any, live_server: str) -> None:
-    _visit(browser_page, live_server + "/")
-    assert _serious_axe_violations(browser_page) == []
+@pytest.mark.parametrize("path", [*PUBLIC_PAGES, "/app/sign-in"])
+def test_public_pages_are_accessible(browser_page: Any, live_server: str, path: str) -> None:
+    _visit(browser_page, live_server + path)
+    assert serious_axe_violations(browser_page) == []
 
 
 def test_api_docs_render_the_api(browser_page: Any, live_server: str) -> None:

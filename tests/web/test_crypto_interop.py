@@ -167,13 +167,14 @@ def test_contexts_that_no_one_could_open_again_are_refused(page: Any) -> None:
 
 
 def _read_in_js(page: Any, texts: list[str]) -> list[dict[str, Any]]:
-    return page.evaluate(
+    results: list[dict[str, Any]] = page.evaluate(
         """(texts) => texts.map((text) => {
           try { return { secret: T.b64(T.parseReceipt(text)) }; }
           catch (error) { return { code: error.code, message: error.message }; }
         })""",
         texts,
     )
+    return results
 
 
 def _read_in_python(text: str) -> dict[str, Any]:

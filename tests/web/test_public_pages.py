@@ -91,7 +91,7 @@ def test_home_page_stays_english_and_left_to_right(client: TestClient) -> None:
 def test_jurisdiction_without_key_answers_409_and_offers_the_others(client: TestClient, receiving: str) -> None:
     response = client.get("/report", params={"jurisdiction": "FR"})
     assert response.status_code == 409
-    assert "France focal point cannot receive reports yet: it has no active key" in response.text
+    assert "France cannot receive reports yet: it has no active key" in response.text
     select = response.text[response.text.index('<select id="jurisdiction"') :]
     select = select[: select.index("</select>")]
     assert '<option value="DE"' in select

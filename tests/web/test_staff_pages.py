@@ -219,7 +219,9 @@ def test_sign_in_sets_a_strict_session_cookie(client: TestClient, node: Node) ->
     assert len(cookie.value) >= 43  # 256 random bits
 
 
-@pytest.mark.parametrize("path", ["/app", "/app/reports", "/app/keys", "/app/reports/00000000-0000-4000-8000-000000000000"])
+@pytest.mark.parametrize(
+    "path", ["/app", "/app/reports", "/app/keys", "/app/reports/00000000-0000-4000-8000-000000000000"]
+)
 def test_staff_pages_without_a_session_send_to_sign_in(client: TestClient, path: str) -> None:
     response = client.get(path, follow_redirects=False)
     assert response.status_code == 303

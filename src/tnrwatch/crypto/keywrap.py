@@ -9,6 +9,7 @@ The server stores only this wrapped form. The format (JSON) is the same in both 
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -95,7 +96,9 @@ class WrappedKey:
 
 
 def _derive(passphrase: str, salt: bytes, opslimit: int, memlimit: int) -> bytes:
-    key: bytes = pwhash.argon2id.kdf(32, passphrase.encode("utf-8"), salt, opslimit=opslimit, memlimit=memlimit)
+    # NFC first: the same passphrase typed on two systems may arrive composed or decomposed (é vs e + ◌́).
+    text = unicodedata.normalize("NFC", passphrase).encode("utf-8")
+    key: bytes = pwhash.argon2id.kdf(32, text, salt, opslimit=opslimit, memlimit=memlimit)
     return key
 
 

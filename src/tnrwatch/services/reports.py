@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -600,10 +600,25 @@ def _table(model: type[Base]) -> Table:
     return Base.metadata.tables[model.__tablename__]
 
 
+# The statements of a group, built once: building and compiling them for every report cost more than SQLite's own
+# work, and so did the ORM's unit of work.
 _INSERT_SPENT = insert(_table(SpentChallenge))
 _INSERT_REPORT = insert(_table(Report))
 _INSERT_REPORT_KEY = insert(_table(ReportKey))
 _INSERT_ATTACHMENT = insert(_table(Attachment))
+_SPENT_AMONG = select(SpentChallenge.nonce).where(SpentChallenge.nonce.in_(bindparam("nonces", expanding=True)))
+_TAKEN_AMONG = select(Report.id, Report.lookup_hash).where(
+    or_(Report.id.in_(bindparam("ids", expanding=True)), Report.lookup_hash.in_(bindparam("lookups", expanding=True)))
+)
+_COUNT_HOUR = select(func.count()).where(Report.received_at == bindparam("hour"))
+_COUNT_HOUR_JURISDICTION = select(func.count()).where(
+    Report.received_at == bindparam("hour"), Report.jurisdiction_code == bindparam("code")
+)
+_ACTIVE_KEYS = (
+    select(Jurisdiction.code, RecipientKey.id)
+    .outerjoin(RecipientKey, and_(RecipientKey.jurisdiction_code == Jurisdiction.code, RecipientKey.status == "active"))
+    .where(Jurisdiction.code == bindparam("code"))
+)
 
 
 @dataclass(eq=False)
@@ -633,38 +648,23 @@ class _GroupState:
         self.hour = hour(now)
         self.acknowledge_by = self.hour + dt.timedelta(days=settings.acknowledge_days)
         nonces = [pending.challenge.nonce for pending in group if pending.challenge is not None]
-        self.spent: set[bytes] = (
-            set(connection.scalars(select(SpentChallenge.nonce).where(SpentChallenge.nonce.in_(nonces))))
-            if nonces
-            else set()
-        )
+        self.spent: set[bytes] = set(connection.scalars(_SPENT_AMONG, {"nonces": nonces})) if nonces else set()
         ids = [pending.submission.report_id for pending in group]
         lookups = [pending.lookup_hash for pending in group]
-        taken = connection.execute(
-            select(Report.id, Report.lookup_hash).where(or_(Report.id.in_(ids), Report.lookup_hash.in_(lookups)))
-        ).all()
+        taken = connection.execute(_TAKEN_AMONG, {"ids": ids, "lookups": lookups}).all()
         self.report_ids: set[uuid.UUID] = {report_id for report_id, _ in taken}
         self.lookups: set[str] = {lookup for _, lookup in taken}
-        self.overall = connection.scalar(select(func.count()).where(Report.received_at == self.hour)) or 0
+        self.overall = connection.scalar(_COUNT_HOUR, {"hour": self.hour}) or 0
         self.by_jurisdiction: dict[str, int] = {}
         self._keys: dict[str, frozenset[uuid.UUID] | None] = {}
 
     def active_keys(self, jurisdiction: str) -> frozenset[uuid.UUID]:
         """The jurisdiction's active key ids (maybe none); NotFoundError when there is no such jurisdiction."""
         if jurisdiction not in self._keys:
-            rows = self.connection.execute(
-                select(Jurisdiction.code, RecipientKey.id)
-                .outerjoin(
-                    RecipientKey,
-                    and_(RecipientKey.jurisdiction_code == Jurisdiction.code, RecipientKey.status == "active"),
-                )
-                .where(Jurisdiction.code == jurisdiction)
-            ).all()
+            rows = self.connection.execute(_ACTIVE_KEYS, {"code": jurisdiction}).all()
             self._keys[jurisdiction] = frozenset(key for _, key in rows if key is not None) if rows else None
-            local = select(func.count()).where(
-                Report.received_at == self.hour, Report.jurisdiction_code == jurisdiction
-            )
-            self.by_jurisdiction[jurisdiction] = self.connection.scalar(local) or 0
+            local = {"hour": self.hour, "code": jurisdiction}
+            self.by_jurisdiction[jurisdiction] = self.connection.scalar(_COUNT_HOUR_JURISDICTION, local) or 0
         keys = self._keys[jurisdiction]
         if keys is None:
             raise NotFoundError(f"no jurisdiction {jurisdiction!r}")

@@ -22,6 +22,7 @@ from tnrwatch.services.node import Node
 from tnrwatch.services.reports import Intake, KeysChangedError, UploadOffsetError
 from tnrwatch.services.status import node_status
 from tnrwatch.web import i18n
+from tnrwatch.web.public.form import jurisdiction_label
 from tnrwatch.web.templating import templates
 
 log = logging.getLogger("tnrwatch.web.public")
@@ -95,6 +96,7 @@ def render(request: Request, template: str, context: dict[str, Any], status_code
             "languages": list(i18n.LANGUAGES.values()),
             "status": node_status(node),
             "page_path": request.url.path,
+            "jurisdiction_label": lambda jurisdiction: jurisdiction_label(jurisdiction, language.code),
             **context,
         },
         status_code=status_code,

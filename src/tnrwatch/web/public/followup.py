@@ -19,7 +19,7 @@ from tnrwatch.services.node import Node
 from tnrwatch.services.reports import AttachmentOut, Intake, Thread
 from tnrwatch.web import i18n
 from tnrwatch.web.public.common import PublicRoute, get_intake, render
-from tnrwatch.web.public.form import answer_choices, country_choices
+from tnrwatch.web.public.form import answer_choices, country_choices, jurisdiction_label
 from tnrwatch.web.public.report import B64, PowIn, Strict
 
 router = APIRouter(route_class=PublicRoute, include_in_schema=False)
@@ -86,7 +86,9 @@ def follow_up_context(request: Request) -> dict[str, Any]:
     (in the reader's language) and of jurisdictions, and the limits for files sent with a reply."""
     node: Node = request.app.state.node
     return {
-        "jurisdiction_names": {j.code: j.name for j in list_jurisdictions(node)},
+        "jurisdiction_names": {
+            j.code: jurisdiction_label(j, i18n.choose(request)[0].code) for j in list_jurisdictions(node)
+        },
         "choices": answer_choices(node.taxonomy),
         "countries": country_choices(i18n.choose(request)[0].code),
         "max_attachment_mb": node.settings.max_attachment_mb,

@@ -13,6 +13,7 @@ from functools import cache
 from babel import Locale
 
 from tnrwatch.domain.countries import country_names
+from tnrwatch.services.jurisdictions import JurisdictionOut
 from tnrwatch.taxonomy import Taxonomy
 
 
@@ -58,3 +59,11 @@ def country_choices(language: str) -> tuple[tuple[str, str], ...]:
     territories = Locale.parse(language).territories
     names = {code: territories.get(code, english) for code, english in country_names().items()}
     return tuple(sorted(names.items(), key=lambda item: item[1]))
+
+
+def jurisdiction_label(jurisdiction: JurisdictionOut, language: str) -> str:
+    """A Member State's focal point is named by its country, in the reader's language; other bodies by their name."""
+    if jurisdiction.kind == "member_state" and jurisdiction.country:
+        name: str = Locale.parse(language).territories.get(jurisdiction.country, jurisdiction.name)
+        return name
+    return jurisdiction.name

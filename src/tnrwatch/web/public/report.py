@@ -79,6 +79,51 @@ class UploadIn(Strict):
     pow: PowIn
 
 
+# -- the report itself: registered first, since FastAPI tries routes in order and this is the busiest one --------------
+
+
+@router.post("/report/api/reports", status_code=201)
+async def submit_report(request: Request) -> JSONResponse:
+    """Parsed here in one step (`model_validate_json`) and stored with one hop to a worker thread, where a body
+    parameter, a plain `def` dependency and a plain `def` route cost two hops and a JSON parse of its own per
+    report (docs/benchmarks.md, "Report intake"). The checks are the same, and so are the answers."""
+    if not _is_json(request.headers.get("content-type")):
+        raise RequestValidationError([{"type": "content_type", "loc": ("body",), "msg": "expected JSON"}])
+    try:
+        body = ReportIn.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from None
+    submission = Submission(
+        report_id=body.report_id,
+        jurisdiction=body.jurisdiction,
+        urgent=body.urgent,
+        lookup=body.lookup,
+        answers=body.answers,
+        keys=[SealedKey(key.recipient, key.sealed) for key in body.keys],
+        reporter_key=body.reporter_key,
+        attachments=body.attachments,
+        pow=body.pow.proof(),
+    )
+    acknowledgement = await run_in_threadpool(get_intake(request).submit, submission)
+    return JSONResponse(
+        {
+            "ok": True,
+            "received_at": acknowledgement.received_at.isoformat(),
+            "acknowledge_by": acknowledgement.acknowledge_by.date().isoformat(),
+        },
+        status_code=201,
+    )
+
+
+def _is_json(content_type: str | None) -> bool:
+    """What FastAPI reads as JSON: no content type, application/json or application/*+json. Anything else (a
+    form, text/plain) is refused as FastAPI's body parameters refuse it."""
+    if content_type is None:
+        return True
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))
+
+
 # -- pages ------------------------------------------------------------------------------------------------------------
 
 
@@ -156,15 +201,6 @@ async def upload_part(
     return {"received": received}
 
 
-def _is_json(content_type: str | None) -> bool:
-    """What FastAPI reads as JSON: no content type, application/json or application/*+json. Anything else (a
-    form, text/plain) is refused as FastAPI's body parameters refuse it."""
-    if content_type is None:
-        return True
-    kind = content_type.split(";", 1)[0].strip().lower()
-    return kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))
-
-
 async def _read_body(request: Request, limit: int) -> bytes:
     chunks = bytearray()
     async for chunk in request.stream():
@@ -172,36 +208,3 @@ async def _read_body(request: Request, limit: int) -> bytes:
         if len(chunks) > limit:
             raise PayloadTooLargeError(f"send at most {limit} bytes per part")
     return bytes(chunks)
-
-
-@router.post("/report/api/reports", status_code=201)
-async def submit_report(request: Request) -> JSONResponse:
-    """Parsed here in one step (`model_validate_json`) and stored with one hop to a worker thread, where a body
-    parameter, a plain `def` dependency and a plain `def` route cost two hops and a JSON parse of its own per
-    report (docs/benchmarks.md, "Report intake"). The checks are the same, and so are the answers."""
-    if not _is_json(request.headers.get("content-type")):
-        raise RequestValidationError([{"type": "content_type", "loc": ("body",), "msg": "expected JSON"}])
-    try:
-        body = ReportIn.model_validate_json(await request.body())
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors()) from None
-    submission = Submission(
-        report_id=body.report_id,
-        jurisdiction=body.jurisdiction,
-        urgent=body.urgent,
-        lookup=body.lookup,
-        answers=body.answers,
-        keys=[SealedKey(key.recipient, key.sealed) for key in body.keys],
-        reporter_key=body.reporter_key,
-        attachments=body.attachments,
-        pow=body.pow.proof(),
-    )
-    acknowledgement = await run_in_threadpool(get_intake(request).submit, submission)
-    return JSONResponse(
-        {
-            "ok": True,
-            "received_at": acknowledgement.received_at.isoformat(),
-            "acknowledge_by": acknowledgement.acknowledge_by.date().isoformat(),
-        },
-        status_code=201,
-    )

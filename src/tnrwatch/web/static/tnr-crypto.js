@@ -267,7 +267,7 @@
 
   function passphraseKey(passphrase, salt, opslimit, memlimit) {
     const algorithm = lib().crypto_pwhash_ALG_ARGON2ID13;
-    return lib().crypto_pwhash(KEY_BYTES, utf8(passphrase), salt, opslimit, memlimit, algorithm);
+    return lib().crypto_pwhash(KEY_BYTES, utf8(passphrase.normalize('NFC')), salt, opslimit, memlimit, algorithm);
   }
 
   /** Argon2id blocks the thread it runs on (~0.3 s interactive, ~1 s moderate, several seconds sensitive). */
