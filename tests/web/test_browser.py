@@ -66,3 +66,33 @@ def test_api_docs_render_the_api(browser_page: Any, live_server: str) -> None:
     _visit(browser_page, live_server + "/api/v1/docs")
     browser_page.locator(".opblock-summary-path", has_text="/api/v1/incidents").first.wait_for(timeout=10000)
     assert browser_page.locator(".opblock").count() >= 8
+
+
+def test_report_form_works_with_the_keyboard_alone(browser_page: Any, live_server: str) -> None:
+    """Tab to each control, choose with the arrow keys and the space bar, move on with Enter; focus lands on each
+    new step's heading, and a missing answer puts focus on its field with the error tied to it."""
+    page = browser_page
+    _visit(page, live_server + "/report")
+    page.locator("#report-app").wait_for(state="visible")
+
+    def focused() -> str:
+        return str(page.evaluate("document.activeElement.id || document.activeElement.tagName"))
+
+    page.locator("#jurisdiction").focus()
+    page.keyboard.press("ArrowDown")  # the first focal point with a key
+    while "next" not in str(page.evaluate("document.activeElement.className")):
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.locator("#step-2").wait_for(state="visible")
+    assert page.evaluate("document.activeElement.tagName") == "H2"
+
+    page.keyboard.press("Tab")  # into the step: the first checkbox
+    assert focused().startswith("family-")
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"  # visible focus
+    page.keyboard.press("Space")
+    assert page.locator("#step-2 input[name=tactic_families]").first.is_checked()
+    while "next" not in str(page.evaluate("document.activeElement.className")):
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.locator("#step-3").wait_for(state="visible")
+    assert page.evaluate("document.activeElement.tagName") == "H2"
