@@ -5,6 +5,7 @@ incidents (the database is built once, ~4-5 minutes, and cached in bench/out/cac
 
     python bench/run.py --only query --incidents 20000 --rounds 5
     python bench/run.py --only import --import-incidents 10000 --import-runs 1
+    python bench/run.py --only intake --intake-seconds 5 --upload-mb 20
 """
 
 from __future__ import annotations
@@ -16,13 +17,16 @@ import sys
 import time
 
 import import_bench
+import intake_bench
 import query_bench
 import query_profile
+import wrk
 from common import machine, markdown_table
 from peer_sql import SHAPES
 from peers import ensure_peers_venv, peer_versions
 
-BENCHMARKS = ("import", "query", "profile")
+BENCHMARKS = ("import", "query", "profile", "intake")
+NEED_PEERS = {"query", "profile"}  # the others compare tnrwatch with itself and need no peers' venv
 
 
 def main() -> None:
@@ -36,15 +40,21 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3, help="Untimed searches per side and query first.")
     parser.add_argument("--shape", action="append", choices=sorted(SHAPES), help="Queries to run (default: all).")
     parser.add_argument("--experiments", action="store_true", help="Profile: also time the suggested SQL plan.")
+    parser.add_argument("--intake-seconds", type=int, default=10, help="Intake: seconds per wrk run.")
+    parser.add_argument("--intake-connections", type=int, default=32, help="Intake: wrk connections.")
+    parser.add_argument("--intake-threads", type=int, default=1, help="Intake: wrk threads.")
+    parser.add_argument("--upload-mb", type=int, action="append", help="Intake: attachment sizes (default 20, 200).")
     args = parser.parse_args()
     chosen = args.only or list(BENCHMARKS)
     shapes = args.shape or list(SHAPES)
     started = time.perf_counter()
 
-    ensure_peers_venv()
+    peers = bool(NEED_PEERS.intersection(chosen))
+    if peers:
+        ensure_peers_venv()
     print(f"# tnrwatch benchmarks, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC\n")
     print(f"command: `python bench/run.py {shlex.join(sys.argv[1:])}`\n")
-    facts = {**machine(), **peer_versions()}
+    facts = {**machine(), **(peer_versions() if peers else {})}
     print(markdown_table(["", ""], list(facts.items())))
     print("\nSQLite runs in WAL mode with synchronous=NORMAL (TNRWATCH_SQLITE_SYNCHRONOUS=NORMAL).", flush=True)
 
@@ -85,6 +95,11 @@ def main() -> None:
         if args.experiments:
             print("\n" + query_profile.experiments(database, shapes, runs=5))
             print("\n" + query_profile.whole_table_experiments(database, runs=5))
+
+    if "intake" in chosen:
+        print("\n## Report intake: 4 KB sealed reports next to `/health`, and a large upload's memory\n", flush=True)
+        load = wrk.Load(args.intake_threads, args.intake_connections, args.intake_seconds)
+        print(intake_bench.report(intake_bench.run(load, args.upload_mb or [20, 200])), flush=True)
 
     print(f"\n(all benchmarks took {(time.perf_counter() - started) / 60:.1f} minutes)")
 

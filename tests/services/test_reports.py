@@ -267,7 +267,9 @@ def test_bad_input_is_refused_and_nothing_is_stored(node: Node, intake: Intake) 
     with pytest.raises(KeysChangedError):
         intake.submit(replace(base, keys=[]))
     with pytest.raises(InvalidInputError, match="proof of work"):
-        intake.submit(replace(base, pow=ProofOfWork(base.pow.token, base.pow.counter + 1) if base.pow else None))
+        intake.submit(
+            replace(base, pow=ProofOfWork(base.pow.token, pow.failing_counter(base.pow.token)) if base.pow else None)
+        )
     with pytest.raises(InvalidInputError, match="not uploaded"):
         intake.submit(replace(base, pow=solved(intake), attachments=[uuid.uuid4()]))
     with pytest.raises(ConflictError, match="received already"):

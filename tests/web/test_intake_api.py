@@ -96,7 +96,10 @@ def test_a_sealed_report_is_acknowledged_once(client: TestClient, node: Node, ke
         (lambda b: {**b, "answers": "not base64!"}, "problems in the request"),
         (lambda b: {**b, "lookup": b64(os.urandom(5))}, "lookup token"),
         (lambda b: {**b, "reporter_key": b64(os.urandom(40))}, "malformed"),
-        (lambda b: {**b, "pow": {"token": b["pow"]["token"], "counter": b["pow"]["counter"] + 1}}, "proof of work"),
+        (
+            lambda b: {**b, "pow": {"token": b["pow"]["token"], "counter": pow.failing_counter(b["pow"]["token"])}},
+            "proof of work",
+        ),
         (lambda b: {**b, "attachments": [str(uuid.uuid4())]}, "not uploaded"),
         (lambda b: {**b, "unexpected": 1}, "problems in the request"),
         (lambda b: {k: v for k, v in b.items() if k != "keys"}, "problems in the request"),

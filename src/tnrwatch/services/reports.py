@@ -4,10 +4,11 @@ access to the ciphertext.
 The server never holds a key that opens a report (docs/report-format.md). What it checks is the shape: sizes,
 padding, that every active recipient key of the jurisdiction got a sealed copy, that each file was uploaded whole, a
 spent-once proof of work, and the hourly ceilings. A report is acknowledged only after its transaction commits and
-its files were flushed to disk, so an acknowledged report survives a crash. Reports that arrive together share one
-transaction (group commit, one savepoint each): one transaction per report, taken by threads that queue on SQLite's
-write lock, managed ~60 reports/s (docs/benchmarks.md, "Report intake"). Stored times are rounded down to the hour.
-Reporter actions are not written to the change log: its exact timestamps would undo the rounding.
+its files were flushed to disk, so an acknowledged report survives a crash. Reports that arrive together are checked
+and written in one transaction (`submit_many`; the web intake gathers them): a transaction per report, taken by
+threads queuing on SQLite's write lock, managed ~60 reports/s (docs/benchmarks.md, "Report intake"). Stored times are
+rounded down to the hour. Reporter actions are not written to the change log: its exact timestamps would undo the
+rounding.
 
 The no-JavaScript mode (`seal_plain_report`) does in memory what the browser does, then forgets the plaintext.
 """
@@ -152,16 +153,14 @@ class Thread:
 
 @dataclass
 class Intake:
-    """Per-process intake state: the node's intake secrets, one lock per upload being written, and the reports
-    waiting for the transaction that stores them."""
+    """Per-process intake state: the node's intake secrets, one lock per upload being written, and one lock for
+    writing reports."""
 
     node: Node
     keys: IntakeKeys = field(init=False)
     _upload_locks: dict[uuid.UUID, threading.Lock] = field(default_factory=dict, init=False)
     _locks_guard: threading.Lock = field(default_factory=threading.Lock, init=False)
-    _group_guard: threading.Lock = field(default_factory=threading.Lock, init=False)
-    _group_queue: list[_PendingReport] = field(default_factory=list, init=False)
-    _group_writing: bool = field(default=False, init=False)
+    _report_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _purged_at: float = field(default=float("-inf"), init=False)
 
     def __post_init__(self) -> None:
@@ -349,77 +348,57 @@ class Intake:
     # -- reports ------------------------------------------------------------------------------------------------------
 
     def submit(self, submission: Submission, *, mode: str = "browser") -> Acknowledgement:
-        """Store a sealed report; return only after the transaction holding it has committed.
+        """Store a sealed report; return only after the transaction holding it has committed."""
+        (outcome,) = self.submit_many([submission], mode=mode)
+        if isinstance(outcome, TnrwatchError):
+            raise outcome
+        return outcome
 
-        The checks that need no database (sizes, the proof of work's signature and solution) run in the caller's
-        thread. Then the report joins the reports waiting to be written, and one waiting thread writes all of them
-        (at most MAX_GROUP) in one transaction; a refused report leaves the others of its group alone."""
-        _check_envelope(submission)
-        lookup_hash = self.lookup_hash(submission.lookup)
-        challenge = None
-        if submission.pow is not None or mode == "browser":
-            challenge = self._verify(submission.pow)
-        return self._commit_with_group(_PendingReport(submission, mode, lookup_hash, challenge))
-
-    def _commit_with_group(self, pending: _PendingReport) -> Acknowledgement:
-        """Queue `pending` and return once a transaction that held it has ended.
-
-        Leader and followers, with no thread of our own: a caller that finds nobody writing writes the queue's
-        next group itself; when done, it wakes each member of its group and hands the writing to the oldest
-        report still queued (which is then first of the next group), so every thread is woken once."""
-        with self._group_guard:
-            self._group_queue.append(pending)
-            pending.leads = not self._group_writing
-            self._group_writing = True
-        if not pending.leads:
-            pending.turn.wait()
-        if pending.leads:
-            with self._group_guard:
-                group = self._group_queue[:MAX_GROUP]
-                del self._group_queue[:MAX_GROUP]
-            try:
-                self._write_group(group)
-            finally:
-                with self._group_guard:
-                    if self._group_queue:
-                        self._group_queue[0].leads = True
-                        self._group_queue[0].turn.set()
-                    else:
-                        self._group_writing = False
-                for member in group:
-                    member.turn.set()
-        if isinstance(pending.outcome, BaseException):
-            raise pending.outcome  # the same object in every thread of a failed group; tracebacks add up
-        assert pending.outcome is not None
-        return pending.outcome
-
-    def _write_group(self, group: list[_PendingReport]) -> None:
-        """Store a group in one transaction; set each member's outcome only after that transaction has ended."""
-        try:
-            try:
-                outcomes = self._write_group_once(group, savepoints=False)
-            except IntegrityError:
-                # Another process stored the same report, receipt or proof of work between our reads and our
-                # writes (PostgreSQL; SQLite's write lock rules this out): again, each report in its own savepoint.
-                outcomes = self._write_group_once(group, savepoints=True)
-        except BaseException as exc:
-            # The transaction failed as a whole: nothing of the group is stored, so nothing may be acknowledged.
-            for pending in group:
-                pending.outcome = exc
-            if not isinstance(exc, Exception):
-                raise  # an interrupt: stop this thread too
-            return
-        for pending, outcome in zip(group, outcomes, strict=True):
-            pending.outcome = outcome
-
-    def _write_group_once(
-        self, group: list[_PendingReport], *, savepoints: bool
+    def submit_many(
+        self, submissions: Sequence[Submission], *, mode: str = "browser"
     ) -> list[Acknowledgement | TnrwatchError]:
-        """Check every report of the group against the database and the reports before it, then write the accepted
-        ones: together (three statements for the group), or each in a savepoint that a unique key may refuse.
+        """Store reports that arrived together (the web intake gathers them) in one transaction: for each, in order,
+        its acknowledgement or the error that refused it, once that transaction has committed. A refused report
+        leaves the others alone; any other error (the database failed) is raised, and then none is stored.
 
-        Statements on the session's connection, not ORM objects: the unit of work costs more than SQLite's own
-        work for a report."""
+        One commit per group instead of one per report is what lets a busy node keep up (docs/benchmarks.md,
+        "Report intake"). The checks that need no database (sizes, the proof of work's signature and solution) come
+        first, outside the transaction."""
+        outcomes: list[Acknowledgement | TnrwatchError | None] = []
+        group: list[_PendingReport] = []
+        for submission in submissions:
+            try:
+                _check_envelope(submission)
+                lookup_hash = self.lookup_hash(submission.lookup)
+                challenge = None
+                if submission.pow is not None or mode == "browser":
+                    challenge = self._verify(submission.pow)
+            except TnrwatchError as exc:
+                outcomes.append(exc)
+                continue
+            group.append(_PendingReport(submission, mode, lookup_hash, challenge))
+            outcomes.append(None)
+        written: list[Acknowledgement | TnrwatchError] = []
+        # One group at a time per process: threads that each began a write transaction would queue on SQLite's
+        # write lock, whose busy handler sleeps between tries (~60 reports/s when every report was its own).
+        with self._report_lock:
+            for start in range(0, len(group), MAX_GROUP):
+                chunk = group[start : start + MAX_GROUP]
+                try:
+                    written += self._write_group(chunk, savepoints=False)
+                except IntegrityError:
+                    # Another process stored the same report, receipt or proof of work between our reads and our
+                    # writes (PostgreSQL; SQLite's write lock rules it out): again, each report in a savepoint.
+                    written += self._write_group(chunk, savepoints=True)
+        stored = iter(written)
+        return [next(stored) if outcome is None else outcome for outcome in outcomes]
+
+    def _write_group(self, group: list[_PendingReport], *, savepoints: bool) -> list[Acknowledgement | TnrwatchError]:
+        """Check every report of the group against the database and the reports before it, then write the accepted
+        ones: together (one statement per table for the group), or each in a savepoint that a unique key may refuse.
+
+        Statements on the session's connection, not ORM objects: the unit of work cost more than SQLite's own work
+        for a report."""
         outcomes: list[Acknowledgement | TnrwatchError] = []
         accepted: list[tuple[_PendingReport, dict[uuid.UUID, int]]] = []
         with self.node.store.writing() as session:
@@ -621,18 +600,14 @@ _ACTIVE_KEYS = (
 )
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True)
 class _PendingReport:
-    """A submission waiting for its transaction. `turn` is set when `outcome` is known (the transaction has
-    ended) or when `leads` says this thread is to write the next group."""
+    """A submission that passed the checks needing no database, on its way into a group's transaction."""
 
     submission: Submission
     mode: str
     lookup_hash: str
     challenge: pow.Challenge | None
-    outcome: Acknowledgement | BaseException | None = None
-    leads: bool = False
-    turn: threading.Event = field(default_factory=threading.Event)
 
 
 class _GroupState:
@@ -655,6 +630,9 @@ class _GroupState:
         self.report_ids: set[uuid.UUID] = {report_id for report_id, _ in taken}
         self.lookups: set[str] = {lookup for _, lookup in taken}
         self.overall = connection.scalar(_COUNT_HOUR, {"hour": self.hour}) or 0
+        # A jurisdiction's count is at most the node's: while the node's, with the whole group, stays below the
+        # jurisdiction ceiling, no jurisdiction can reach it, and counting (a scan of this hour's reports) is spared.
+        self._count_locally = self.overall + len(group) >= settings.report_ceiling_per_jurisdiction_per_hour
         self.by_jurisdiction: dict[str, int] = {}
         self._keys: dict[str, frozenset[uuid.UUID] | None] = {}
 
@@ -663,8 +641,9 @@ class _GroupState:
         if jurisdiction not in self._keys:
             rows = self.connection.execute(_ACTIVE_KEYS, {"code": jurisdiction}).all()
             self._keys[jurisdiction] = frozenset(key for _, key in rows if key is not None) if rows else None
-            local = {"hour": self.hour, "code": jurisdiction}
-            self.by_jurisdiction[jurisdiction] = self.connection.scalar(_COUNT_HOUR_JURISDICTION, local) or 0
+            if self._count_locally:
+                local = {"hour": self.hour, "code": jurisdiction}
+                self.by_jurisdiction[jurisdiction] = self.connection.scalar(_COUNT_HOUR_JURISDICTION, local) or 0
         keys = self._keys[jurisdiction]
         if keys is None:
             raise NotFoundError(f"no jurisdiction {jurisdiction!r}")
@@ -685,7 +664,8 @@ class _GroupState:
             raise KeysChangedError("the jurisdiction's keys changed; seal the report to the current keys")
         if self.overall >= self.settings.report_ceiling_per_hour:
             raise TooManyRequestsError("the node has received its hourly number of reports")
-        if self.by_jurisdiction[submission.jurisdiction] >= self.settings.report_ceiling_per_jurisdiction_per_hour:
+        local = self.by_jurisdiction.get(submission.jurisdiction)
+        if local is not None and local >= self.settings.report_ceiling_per_jurisdiction_per_hour:
             raise TooManyRequestsError("this jurisdiction has received its hourly number of reports")
 
     def admit(self, pending: _PendingReport) -> None:
@@ -695,7 +675,8 @@ class _GroupState:
         self.report_ids.add(pending.submission.report_id)
         self.lookups.add(pending.lookup_hash)
         self.overall += 1
-        self.by_jurisdiction[pending.submission.jurisdiction] += 1
+        if pending.submission.jurisdiction in self.by_jurisdiction:
+            self.by_jurisdiction[pending.submission.jurisdiction] += 1
 
 
 def _insert_reports(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import uuid
+import weakref
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -18,7 +20,9 @@ from tnrwatch.services.jurisdictions import JurisdictionOut, get_jurisdiction, l
 from tnrwatch.services.node import Node
 from tnrwatch.services.reports import (
     MAX_DOCUMENT_BYTES,
+    MAX_GROUP,
     MAX_PART_BYTES,
+    Acknowledgement,
     Intake,
     ProofOfWork,
     SealedKey,
@@ -84,9 +88,10 @@ class UploadIn(Strict):
 
 @router.post("/report/api/reports", status_code=201)
 async def submit_report(request: Request) -> JSONResponse:
-    """Parsed here in one step (`model_validate_json`) and stored with one hop to a worker thread, where a body
-    parameter, a plain `def` dependency and a plain `def` route cost two hops and a JSON parse of its own per
-    report (docs/benchmarks.md, "Report intake"). The checks are the same, and so are the answers."""
+    """Parsed in one step (`model_validate_json`) and stored in one transaction with the reports that arrive with
+    it (`_ReportGroups`). A body parameter, a `def` dependency and a `def` route cost FastAPI two hops to worker
+    threads and a JSON parse of its own per report (docs/benchmarks.md, "Report intake"); the checks and the answers
+    are the same."""
     if not _is_json(request.headers.get("content-type")):
         raise RequestValidationError([{"type": "content_type", "loc": ("body",), "msg": "expected JSON"}])
     try:
@@ -104,7 +109,7 @@ async def submit_report(request: Request) -> JSONResponse:
         attachments=body.attachments,
         pow=body.pow.proof(),
     )
-    acknowledgement = await run_in_threadpool(get_intake(request).submit, submission)
+    acknowledgement = await _report_groups(request).submit(submission)
     return JSONResponse(
         {
             "ok": True,
@@ -113,6 +118,67 @@ async def submit_report(request: Request) -> JSONResponse:
         },
         status_code=201,
     )
+
+
+# How long the writer waits for the next reports when fewer are waiting than it just wrote: on loopback, 2 ms let the
+# answers to a group of 32 go out and most of the next 32 reports come in; 0.5 ms did not (docs/benchmarks.md).
+GATHER_SECONDS = 0.002
+
+
+class _ReportGroups:
+    """Reports that arrive while a group is being written wait for the next group: one task hands each group to a
+    worker thread (`Intake.submit_many`, one transaction) and resolves each request's future with its outcome, where
+    a thread per request waiting for its own commit cost more than the reports' writing (docs/benchmarks.md,
+    "Report intake"). One per event loop."""
+
+    def __init__(self, intake: Intake) -> None:
+        self.intake = intake
+        self.waiting: list[tuple[Submission, asyncio.Future[Acknowledgement]]] = []
+        self.writer: asyncio.Task[None] | None = None
+
+    async def submit(self, submission: Submission) -> Acknowledgement:
+        future: asyncio.Future[Acknowledgement] = asyncio.get_running_loop().create_future()
+        self.waiting.append((submission, future))
+        if self.writer is None or self.writer.done():
+            self.writer = asyncio.create_task(self._write())
+        return await future
+
+    async def _write(self) -> None:
+        previous = 0
+        while self.waiting:
+            if len(self.waiting) < previous:
+                # The answers to the last group are going out and their senders' next reports are on their way: wait
+                # for them a moment, as PostgreSQL's commit_delay does, rather than write a few reports on their own.
+                await asyncio.sleep(GATHER_SECONDS)
+            group, self.waiting = self.waiting[:MAX_GROUP], self.waiting[MAX_GROUP:]
+            previous = len(group)
+            try:
+                submissions = [submission for submission, _ in group]
+                outcomes: list[Acknowledgement | Exception] = list(
+                    await run_in_threadpool(self.intake.submit_many, submissions)
+                )
+            except Exception as exc:  # the transaction failed: none of the group is stored
+                outcomes = [exc] * len(group)
+            for (_, future), outcome in zip(group, outcomes, strict=True):
+                if future.done():  # the request was cancelled; its report may still be stored
+                    continue
+                if isinstance(outcome, Exception):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
+
+
+def _report_groups(request: Request) -> _ReportGroups:
+    # Per event loop: futures belong to one, and a TestClient used without `with` runs a new loop for each request.
+    groups: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _ReportGroups] | None = getattr(
+        request.app.state, "report_groups", None
+    )
+    if groups is None:
+        groups = request.app.state.report_groups = weakref.WeakKeyDictionary()
+    loop = asyncio.get_running_loop()
+    if loop not in groups:
+        groups[loop] = _ReportGroups(get_intake(request))
+    return groups[loop]
 
 
 def _is_json(content_type: str | None) -> bool:
