@@ -57,13 +57,14 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
         app.state.node = node
     app.state.settings = settings
 
-    for module in (status, incidents, taxonomy, persons, actors):
-        app.include_router(module.router)
+    # The public intake first: routes are matched in order, and the intake is the busiest path.
     app.include_router(health.router)
-    app.include_router(home.router)
     app.include_router(plain.router)  # before `report`: /report/plain must not be read as a report page
     app.include_router(report.router)
     app.include_router(followup.router)
+    for module in (status, incidents, taxonomy, persons, actors):
+        app.include_router(module.router)
+    app.include_router(home.router)
     app.include_router(staff_pages.router)
     if settings.api_docs:
         app.include_router(docs.router)
