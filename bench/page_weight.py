@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import re
 import tempfile
-import uuid
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from tnrwatch.crypto import envelope, keywrap
 from tnrwatch.services import recipient_keys
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
@@ -29,18 +27,13 @@ def main() -> None:
         settings = Settings(home=Path(home), key_wrap_strength="interactive")
         node = Node.open(settings)
         migrate.upgrade(node.store)
-        public, private = envelope.new_key_pair()
-        key_id = uuid.uuid4()
-        recipient_keys.add_key(
+        recipient_keys.create_key(
             node,
             Principal.operator(),
             jurisdiction="DE",
             username=None,
-            public_key=public,
-            wrapped_private_key=keywrap.wrap(
-                private, "passphrase for a benchmark", key_id, public, "interactive"
-            ).to_json(),
-            key_id=key_id,
+            passphrase="passphrase for a benchmark",  # noqa: S106 (a throwaway key of a temporary node)
+            strength="interactive",
         )
         rows = []
         with TestClient(create_app(settings, node)) as client:

@@ -4,7 +4,6 @@ import shutil
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,6 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
-from tnrwatch.crypto import envelope, keywrap
 from tnrwatch.services import accounts, recipient_keys
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
@@ -97,14 +95,11 @@ def browser() -> Iterator[Any]:
 
 
 def _add_recipient_key(node: Node, jurisdiction: str) -> None:
-    public, private = envelope.new_key_pair()
-    key_id = uuid.uuid4()
-    recipient_keys.add_key(
+    recipient_keys.create_key(
         node,
         Principal.operator(),
         jurisdiction=jurisdiction,
         username=None,
-        public_key=public,
-        wrapped_private_key=keywrap.wrap(private, "a passphrase for tests", key_id, public, "interactive").to_json(),
-        key_id=key_id,
+        passphrase="a passphrase for tests",
+        strength="interactive",
     )

@@ -77,24 +77,6 @@ def _unlock(path: Path, passphrase_file: Path | None) -> tuple[uuid.UUID, bytes]
         raise InvalidInputError(str(exc)) from None
 
 
-def _new_key(node: Node, jurisdiction: str, username: str | None, label: str, passphrase: str) -> recipient_keys.KeyOut:
-    if len(passphrase) < keywrap.MIN_PASSPHRASE_CHARS:
-        raise InvalidInputError(f"a passphrase has at least {keywrap.MIN_PASSPHRASE_CHARS} characters")
-    public, private = envelope.new_key_pair()
-    key_id = uuid.uuid4()
-    wrapped = keywrap.wrap(private, passphrase, key_id, public, node.settings.key_wrap_strength)
-    return recipient_keys.add_key(
-        node,
-        Principal.operator(),
-        jurisdiction=jurisdiction,
-        username=username,
-        public_key=public,
-        wrapped_private_key=wrapped.to_json(),
-        key_id=key_id,
-        label=label,
-    )
-
-
 @keys_app.command("create")
 def create_key(
     jurisdiction: str = typer.Option(..., "--jurisdiction", "-j", help="The jurisdiction whose reports it opens."),
@@ -108,7 +90,14 @@ def create_key(
         node = Node.open(load_settings())
         try:
             passphrase = _passphrase(passphrase_file, "passphrase for the new key", confirm=True)
-            key = _new_key(node, jurisdiction, username, label, passphrase)
+            key = recipient_keys.create_key(
+                node,
+                Principal.operator(),
+                jurisdiction=jurisdiction,
+                username=username,
+                passphrase=passphrase,
+                label=label,
+            )
         finally:
             node.close()
         if key_file is not None:
@@ -172,7 +161,14 @@ def rotate_key(
             old_id, private = _unlock(key_file, passphrase_file)
             old = recipient_keys.get_key(node, old_id)
             passphrase = _passphrase(new_passphrase_file, "passphrase for the new key", confirm=True)
-            new = _new_key(node, old.jurisdiction, old.username, old.label, passphrase)
+            new = recipient_keys.create_key(
+                node,
+                Principal.operator(),
+                jurisdiction=old.jurisdiction,
+                username=old.username,
+                passphrase=passphrase,
+                label=old.label,
+            )
             count = recipient_keys.reseal(
                 node, Principal.operator(), from_key=old_id, private_key=private, to_key=new.id, retire_source=True
             )

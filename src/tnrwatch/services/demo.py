@@ -22,7 +22,6 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from tnrwatch.crypto import envelope, keywrap
 from tnrwatch.domain.actor import ActorIn
 from tnrwatch.domain.incident import IncidentIn
 from tnrwatch.domain.validation import validate
@@ -224,17 +223,12 @@ def demo_staff(node: Node, principal: Principal) -> list[DemoStaff]:
                 accounts.add_account(node, principal, username, role, f"Demo {role}", jurisdiction=jurisdiction)
             staff_auth.set_password(node, principal, username, entry["password"])
             if entry["passphrase"] and jurisdiction:
-                public, private = envelope.new_key_pair()
-                key_id = uuid.uuid4()
-                wrapped = keywrap.wrap(private, entry["passphrase"], key_id, public, node.settings.key_wrap_strength)
-                recipient_keys.add_key(
+                recipient_keys.create_key(
                     node,
                     principal,
                     jurisdiction=jurisdiction,
                     username=username,
-                    public_key=public,
-                    wrapped_private_key=wrapped.to_json(),
-                    key_id=key_id,
+                    passphrase=entry["passphrase"],
                     label="demo key",
                 )
             known[username] = entry

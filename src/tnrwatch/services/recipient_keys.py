@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
 
-from tnrwatch.crypto import envelope
-from tnrwatch.crypto.keywrap import WrappedKey, wrap_context
+from tnrwatch.crypto import envelope, keywrap
+from tnrwatch.crypto.keywrap import Strength, WrappedKey, wrap_context
 from tnrwatch.errors import ConflictError, FieldError, ForbiddenError, InvalidInputError, NotFoundError
 from tnrwatch.services.changes import record_change
 from tnrwatch.services.node import Node
@@ -98,6 +98,35 @@ def add_key(
         )
         record_change(session, principal, "create", "recipient_key", key_id, ["public_key"], note=jurisdiction)
     return get_key(node, key_id)
+
+
+def create_key(
+    node: Node,
+    principal: Principal,
+    *,
+    jurisdiction: str,
+    username: str | None,
+    passphrase: str,
+    label: str = "",
+    strength: Strength | None = None,
+) -> KeyOut:
+    """Make a key pair here, wrap the private key with `passphrase` and register it (`tnrwatch keys create`, the
+    demo). Officers who make theirs in the browser send `add_key` the wrapped form instead."""
+    if len(passphrase) < keywrap.MIN_PASSPHRASE_CHARS:
+        raise InvalidInputError(f"a passphrase has at least {keywrap.MIN_PASSPHRASE_CHARS} characters")
+    public, private = envelope.new_key_pair()
+    key_id = uuid.uuid4()
+    wrapped = keywrap.wrap(private, passphrase, key_id, public, strength or node.settings.key_wrap_strength)
+    return add_key(
+        node,
+        principal,
+        jurisdiction=jurisdiction,
+        username=username,
+        public_key=public,
+        wrapped_private_key=wrapped.to_json(),
+        key_id=key_id,
+        label=label,
+    )
 
 
 def get_key(node: Node, key_id: uuid.UUID) -> KeyOut:
