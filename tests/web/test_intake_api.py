@@ -147,7 +147,8 @@ def test_uploads_resume_refuse_replays_and_oversize(client: TestClient, node: No
     assert client.put(f"{url}?offset=0", content=b"a" * 60, headers=octet).json() == {"received": 60}
     replayed = client.put(f"{url}?offset=0", content=b"a" * 60, headers=octet)
     assert replayed.status_code == 409
-    assert replayed.json() == {"ok": False, "status": 409, "code": "upload_offset", "received": 60}
+    assert replayed.json()["code"] == "upload_offset"
+    assert replayed.json()["received"] == 60
     assert client.get(url).json() == {"received": 60, "size": 100}
     assert_generic(client.put(f"{url}?offset=60", content=b"b" * 41, headers=octet), 422)
     assert client.put(f"{url}?offset=60", content=b"b" * 40, headers=octet).json() == {"received": 100}

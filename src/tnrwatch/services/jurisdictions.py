@@ -45,9 +45,13 @@ def list_jurisdictions(node: Node) -> list[JurisdictionOut]:
 
 
 def get_jurisdiction(node: Node, code: str) -> JurisdictionOut:
-    for jurisdiction in list_jurisdictions(node):
-        if jurisdiction.code == code:
-            return jurisdiction
+    with node.store.reading() as session:
+        found = session.get(Jurisdiction, code)
+        if found is not None:
+            active = session.scalar(
+                select(func.count()).where(RecipientKey.jurisdiction_code == code, RecipientKey.status == "active")
+            )
+            return JurisdictionOut(found.code, found.name, found.kind, found.country, active or 0)
     raise NotFoundError(f"no jurisdiction {code!r}; `tnrwatch jurisdictions list` shows them")
 
 

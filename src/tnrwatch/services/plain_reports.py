@@ -188,9 +188,11 @@ def open_thread(intake: Intake, receipt_text: str) -> tuple[PlainThread, bytes]:
 
 def send_message(intake: Intake, receipt_text: str, text: str) -> None:
     secret = receipts.decode(receipt_text)
-    _, key = open_thread(intake, receipt_text)
-    thread = intake.reporter_thread(receipts.lookup_token(secret))
+    lookup = receipts.lookup_token(secret)
+    thread = intake.reporter_thread(lookup)
+    _, private = receipts.reporter_key_pair(secret)
+    key = envelope.open_report_key(thread.sealed_key, private, thread.report.id, envelope.REPORTER)
     message_id = uuid.uuid4()
     document = {"v": 1, "kind": "message", "text": text, "attachments": []}
     ciphertext = envelope.encrypt_document(document, key, envelope.message_context(thread.report.id, message_id))
-    intake.add_message(lookup=receipts.lookup_token(secret), message_id=message_id, ciphertext=ciphertext, plain=True)
+    intake.add_message(lookup=lookup, message_id=message_id, ciphertext=ciphertext, plain=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 
 from tnrwatch.crypto import envelope, keywrap
-from tnrwatch.crypto.keywrap import Strength, WrappedKey, wrap_context
+from tnrwatch.crypto.keywrap import Strength, WrappedKey
 from tnrwatch.errors import ConflictError, FieldError, ForbiddenError, InvalidInputError, NotFoundError
 from tnrwatch.services.changes import record_change
 from tnrwatch.services.node import Node
@@ -236,8 +236,3 @@ def revoke(node: Node, principal: Principal, key_id: uuid.UUID, *, force: bool =
         key.retired_at = utcnow()
         record_change(session, principal, "revoke", "recipient_key", key_id, ["status"], count=total)
     return total
-
-
-def check_wrapped(key: KeyOut) -> tuple[WrappedKey, bytes]:
-    """The parsed wrapped key and the associated data its ciphertext must open with."""
-    return WrappedKey.from_json(key.wrapped_private_key), wrap_context(key.id, key.public_key)

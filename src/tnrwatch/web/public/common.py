@@ -17,7 +17,6 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 
 from tnrwatch.errors import TnrwatchError
-from tnrwatch.services.jurisdictions import list_jurisdictions
 from tnrwatch.services.node import Node
 from tnrwatch.services.reports import Intake, KeysChangedError, UploadOffsetError
 from tnrwatch.services.status import node_status
@@ -38,11 +37,15 @@ GENERIC: dict[int, tuple[str, str]] = {
 }
 
 
-def public_error(request: Request, status: int, reason: str) -> JSONResponse:
-    code, message = GENERIC.get(status, ("error", "Something went wrong. Nothing was stored. Please try again."))
+def public_error(request: Request, status: int, reason: str, code: str | None = None, **extra: Any) -> JSONResponse:
+    """The generic answer for `status`; `code` and `extra` tell the page's script what to do next (re-seal, resume)."""
+    generic_code, message = GENERIC.get(
+        status, ("error", "Something went wrong. Nothing was stored. Please try again.")
+    )
     route = getattr(request.scope.get("route"), "path", "?")
     log.debug("public %s answered %s: %s", route, status, reason)
-    return JSONResponse({"ok": False, "status": status, "code": code, "error": message}, status_code=status)
+    body = {"ok": False, "status": status, "code": code or generic_code, "error": message, **extra}
+    return JSONResponse(body, status_code=status)
 
 
 class PublicRoute(APIRoute):
@@ -55,17 +58,9 @@ class PublicRoute(APIRoute):
             try:
                 return await handler(request)
             except UploadOffsetError as exc:
-                response = public_error(request, 409, exc.message)
-                response.body = response.render(
-                    {"ok": False, "status": 409, "code": "upload_offset", "received": exc.received}
-                )
-                response.init_headers()
-                return response
+                return public_error(request, 409, exc.message, "upload_offset", received=exc.received)
             except KeysChangedError as exc:
-                response = public_error(request, 409, exc.message)
-                response.body = response.render({"ok": False, "status": 409, "code": "keys_changed"})
-                response.init_headers()
-                return response
+                return public_error(request, 409, exc.message, "keys_changed")
             except TnrwatchError as exc:
                 if exc.status >= 500:
                     raise
@@ -104,7 +99,3 @@ def render(request: Request, template: str, context: dict[str, Any], status_code
     if chosen:
         response.set_cookie(i18n.LANGUAGE_COOKIE, language.code, max_age=365 * 86400, samesite="strict")
     return response
-
-
-def receiving_jurisdictions(node: Node) -> list[Any]:
-    return list_jurisdictions(node)
