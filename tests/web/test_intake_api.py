@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from tnrwatch.crypto import envelope, pow, receipts
 from tnrwatch.services.node import Node
 from tnrwatch.store.models import Report, ReportKey, SpentChallenge, Upload
-from tnrwatch.web.public.common import GENERIC
+from tnrwatch.web.public.answers import GENERIC
 
 from .conftest import _add_recipient_key
 

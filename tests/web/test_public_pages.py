@@ -15,7 +15,7 @@ from tnrwatch.services import recipient_keys
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
 from tnrwatch.web import i18n
-from tnrwatch.web.public.common import GENERIC
+from tnrwatch.web.public.answers import GENERIC
 
 PAGES = ["/report", "/report/plain", "/follow-up"]
 # What plain.py's PlainFormReader reads; the no-JavaScript form must offer exactly these names.

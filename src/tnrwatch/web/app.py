@@ -38,9 +38,12 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = node is None
         app.state.node = node or Node.open(settings)
+        if own:  # `tnrwatch serve`: the report writer is ready before the first report (others start it then)
+            await report.report_writer(app).start()
         try:
             yield
         finally:
+            await report.stop_report_writers(app)
             if own:
                 app.state.node.close()
 

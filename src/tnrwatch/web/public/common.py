@@ -11,41 +11,35 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 
 from tnrwatch.errors import TnrwatchError
 from tnrwatch.services.node import Node
-from tnrwatch.services.reports import Intake, KeysChangedError, UploadOffsetError
+from tnrwatch.services.reports import Intake
 from tnrwatch.services.status import node_status
 from tnrwatch.web import i18n
+from tnrwatch.web.public.answers import error_body, refusal
 from tnrwatch.web.public.form import jurisdiction_label
 from tnrwatch.web.templating import templates
 
 log = logging.getLogger("tnrwatch.web.public")
 
-# What the reporter reads, by status; translated on the page (the JSON carries a `code` the script maps to text).
-GENERIC: dict[int, tuple[str, str]] = {
-    400: ("unreadable", "The submission could not be read. Nothing was stored. Please try again."),
-    404: ("not_found", "Nothing was found. If you typed a receipt, check each group again."),
-    409: ("conflict", "This was already received, or the focal point's keys changed. Please try again."),
-    413: ("too_large", "This is larger than the node accepts."),
-    422: ("unreadable", "The submission could not be read. Nothing was stored. Please try again."),
-    429: ("busy", "Many reports are arriving right now. Nothing was stored. Please try again in an hour."),
-}
+
+def log_refusal(route: str, status: int, reason: str) -> None:
+    """The precise reason for a generic answer goes to the debug log only (it names no content)."""
+    log.debug("public %s answered %s: %s", route, status, reason)
 
 
 def public_error(request: Request, status: int, reason: str, code: str | None = None, **extra: Any) -> JSONResponse:
-    """The generic answer for `status`; `code` and `extra` tell the page's script what to do next (re-seal, resume)."""
-    generic_code, message = GENERIC.get(
-        status, ("error", "Something went wrong. Nothing was stored. Please try again.")
-    )
-    route = getattr(request.scope.get("route"), "path", "?")
-    log.debug("public %s answered %s: %s", route, status, reason)
-    body = {"ok": False, "status": status, "code": code or generic_code, "error": message, **extra}
-    return JSONResponse(body, status_code=status)
+    log_refusal(_route(request), status, reason)
+    return JSONResponse(error_body(status, code, **extra), status_code=status)
+
+
+def _route(request: Request) -> str:
+    return str(getattr(request.scope.get("route"), "path", "?"))
 
 
 class PublicRoute(APIRoute):
@@ -57,14 +51,12 @@ class PublicRoute(APIRoute):
         async def guarded(request: Request) -> Response:
             try:
                 return await handler(request)
-            except UploadOffsetError as exc:
-                return public_error(request, 409, exc.message, "upload_offset", received=exc.received)
-            except KeysChangedError as exc:
-                return public_error(request, 409, exc.message, "keys_changed")
             except TnrwatchError as exc:
                 if exc.status >= 500:
                     raise
-                return public_error(request, exc.status, exc.message)
+                status, body = refusal(exc)
+                log_refusal(_route(request), status, exc.message)
+                return JSONResponse(body, status_code=status)
             except RequestValidationError as exc:
                 return public_error(request, 422, f"{len(exc.errors())} problems in the request")
 
@@ -72,9 +64,14 @@ class PublicRoute(APIRoute):
 
 
 def get_intake(request: Request) -> Intake:
-    intake: Intake | None = getattr(request.app.state, "intake", None)
+    return intake_of(request.app)
+
+
+def intake_of(app: FastAPI) -> Intake:
+    """The application's intake state, made on first use (it creates the node's intake keys if there are none)."""
+    intake: Intake | None = getattr(app.state, "intake", None)
     if intake is None:
-        intake = request.app.state.intake = Intake(request.app.state.node)
+        intake = app.state.intake = Intake(app.state.node)
     return intake
 
 

@@ -20,7 +20,7 @@ from tnrwatch.services.reports import AttachmentOut, Intake, Thread
 from tnrwatch.web import i18n
 from tnrwatch.web.public.common import PublicRoute, get_intake, render
 from tnrwatch.web.public.form import answer_choices, country_choices, jurisdiction_label
-from tnrwatch.web.public.report import B64, PowIn, Strict
+from tnrwatch.web.public.schemas import B64, PowIn, Strict
 
 router = APIRouter(route_class=PublicRoute, include_in_schema=False)
 

@@ -4,181 +4,74 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import uuid
 import weakref
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from tnrwatch.errors import PayloadTooLargeError
 from tnrwatch.services.jurisdictions import JurisdictionOut, get_jurisdiction, list_jurisdictions, suggest_for_host
 from tnrwatch.services.node import Node
-from tnrwatch.services.reports import (
-    MAX_DOCUMENT_BYTES,
-    MAX_GROUP,
-    MAX_PART_BYTES,
-    Acknowledgement,
-    Intake,
-    ProofOfWork,
-    SealedKey,
-    Submission,
-)
+from tnrwatch.services.reports import MAX_PART_BYTES, Intake
 from tnrwatch.web import i18n
-from tnrwatch.web.public.common import PublicRoute, get_intake, render
+from tnrwatch.web.public.common import PublicRoute, get_intake, intake_of, log_refusal, render
 from tnrwatch.web.public.form import answer_choices, country_choices
+from tnrwatch.web.public.intake_writer import MAX_BODY_BYTES, REPORTS_ROUTE, ReportWriter
+from tnrwatch.web.public.schemas import UploadIn
 
 router = APIRouter(route_class=PublicRoute, include_in_schema=False)
-
-
-def _b64(value: Any) -> bytes:
-    if not isinstance(value, str) or len(value) > 2 * MAX_DOCUMENT_BYTES:
-        raise ValueError("expected base64 text")
-    try:
-        return base64.b64decode(value.encode("ascii"), validate=True)
-    except (binascii.Error, UnicodeEncodeError):
-        raise ValueError("not base64") from None
-
-
-B64 = Annotated[bytes, BeforeValidator(_b64)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class PowIn(Strict):
-    token: str = Field(max_length=100)
-    counter: int = Field(ge=0, lt=2**53)
-
-    def proof(self) -> ProofOfWork:
-        return ProofOfWork(self.token, self.counter)
-
-
-class SealedKeyIn(Strict):
-    recipient: uuid.UUID
-    sealed: B64
-
-
-class ReportIn(Strict):
-    report_id: uuid.UUID
-    jurisdiction: str = Field(max_length=16)
-    urgent: bool = False
-    lookup: B64
-    answers: B64
-    keys: list[SealedKeyIn] = Field(max_length=100)
-    reporter_key: B64
-    attachments: list[uuid.UUID] = Field(default_factory=list, max_length=200)
-    pow: PowIn
-
-
-class UploadIn(Strict):
-    report_id: uuid.UUID
-    attachment_id: uuid.UUID
-    size: int = Field(ge=1)
-    pow: PowIn
 
 
 # -- the report itself: registered first, since FastAPI tries routes in order and this is the busiest one --------------
 
 
-@router.post("/report/api/reports", status_code=201)
+@router.post(REPORTS_ROUTE, status_code=201)
 async def submit_report(request: Request) -> JSONResponse:
-    """Parsed in one step (`model_validate_json`) and stored in one transaction with the reports that arrive with
-    it (`_ReportGroups`). A body parameter, a `def` dependency and a `def` route cost FastAPI two hops to worker
-    threads and a JSON parse of its own per report (docs/benchmarks.md, "Report intake"); the checks and the answers
-    are the same."""
+    """The body goes as it came to the report writer process, which parses it (`ReportIn`), stores it with the
+    reports that arrive with it (one transaction) and answers (`intake_writer`). A body parameter, a `def`
+    dependency and a `def` route cost FastAPI two hops to worker threads and a JSON parse of its own per report
+    (docs/benchmarks.md, "Report intake")."""
     if not _is_json(request.headers.get("content-type")):
         raise RequestValidationError([{"type": "content_type", "loc": ("body",), "msg": "expected JSON"}])
-    try:
-        body = ReportIn.model_validate_json(await request.body())
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors()) from None
-    submission = Submission(
-        report_id=body.report_id,
-        jurisdiction=body.jurisdiction,
-        urgent=body.urgent,
-        lookup=body.lookup,
-        answers=body.answers,
-        keys=[SealedKey(key.recipient, key.sealed) for key in body.keys],
-        reporter_key=body.reporter_key,
-        attachments=body.attachments,
-        pow=body.pow.proof(),
+    body = await _read_body(request, MAX_BODY_BYTES)
+    status, answer, reason = await report_writer(request.app).submit(body)
+    if reason:
+        log_refusal(REPORTS_ROUTE, status, reason)
+    return JSONResponse(answer, status_code=status)
+
+
+def report_writer(app: FastAPI) -> ReportWriter:
+    """This event loop's report writer (its futures belong to one loop; a TestClient used without `with` runs a
+    new loop for each request), made on first use after the node's intake keys, which the writer process reads."""
+    writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ReportWriter] | None = getattr(
+        app.state, "report_writers", None
     )
-    acknowledgement = await _report_groups(request).submit(submission)
-    return JSONResponse(
-        {
-            "ok": True,
-            "received_at": acknowledgement.received_at.isoformat(),
-            "acknowledge_by": acknowledgement.acknowledge_by.date().isoformat(),
-        },
-        status_code=201,
-    )
-
-
-# How long the writer waits for the next reports when fewer are waiting than it just wrote: on loopback, 2 ms let the
-# answers to a group of 32 go out and most of the next 32 reports come in; 0.5 ms did not (docs/benchmarks.md).
-GATHER_SECONDS = 0.002
-
-
-class _ReportGroups:
-    """Reports that arrive while a group is being written wait for the next group: one task hands each group to a
-    worker thread (`Intake.submit_many`, one transaction) and resolves each request's future with its outcome, where
-    a thread per request waiting for its own commit cost more than the reports' writing (docs/benchmarks.md,
-    "Report intake"). One per event loop."""
-
-    def __init__(self, intake: Intake) -> None:
-        self.intake = intake
-        self.waiting: list[tuple[Submission, asyncio.Future[Acknowledgement]]] = []
-        self.writer: asyncio.Task[None] | None = None
-
-    async def submit(self, submission: Submission) -> Acknowledgement:
-        future: asyncio.Future[Acknowledgement] = asyncio.get_running_loop().create_future()
-        self.waiting.append((submission, future))
-        if self.writer is None or self.writer.done():
-            self.writer = asyncio.create_task(self._write())
-        return await future
-
-    async def _write(self) -> None:
-        previous = 0
-        while self.waiting:
-            if len(self.waiting) < previous:
-                # The answers to the last group are going out and their senders' next reports are on their way: wait
-                # for them a moment, as PostgreSQL's commit_delay does, rather than write a few reports on their own.
-                await asyncio.sleep(GATHER_SECONDS)
-            group, self.waiting = self.waiting[:MAX_GROUP], self.waiting[MAX_GROUP:]
-            previous = len(group)
-            try:
-                submissions = [submission for submission, _ in group]
-                outcomes: list[Acknowledgement | Exception] = list(
-                    await run_in_threadpool(self.intake.submit_many, submissions)
-                )
-            except Exception as exc:  # the transaction failed: none of the group is stored
-                outcomes = [exc] * len(group)
-            for (_, future), outcome in zip(group, outcomes, strict=True):
-                if future.done():  # the request was cancelled; its report may still be stored
-                    continue
-                if isinstance(outcome, Exception):
-                    future.set_exception(outcome)
-                else:
-                    future.set_result(outcome)
-
-
-def _report_groups(request: Request) -> _ReportGroups:
-    # Per event loop: futures belong to one, and a TestClient used without `with` runs a new loop for each request.
-    groups: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _ReportGroups] | None = getattr(
-        request.app.state, "report_groups", None
-    )
-    if groups is None:
-        groups = request.app.state.report_groups = weakref.WeakKeyDictionary()
+    if writers is None:
+        writers = app.state.report_writers = weakref.WeakKeyDictionary()
     loop = asyncio.get_running_loop()
-    if loop not in groups:
-        groups[loop] = _ReportGroups(get_intake(request))
-    return groups[loop]
+    if loop not in writers:
+        intake_of(app)
+        writers[loop] = ReportWriter(app.state.node.settings)
+    return writers[loop]
+
+
+async def stop_report_writers(app: FastAPI) -> None:
+    """Stop the writer processes: this loop's after it has answered what it holds, others' (their loops are gone)
+    at once."""
+    writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ReportWriter] = getattr(
+        app.state, "report_writers", weakref.WeakKeyDictionary()
+    )
+    loop = asyncio.get_running_loop()
+    for writer_loop, writer in list(writers.items()):
+        if writer_loop is loop:
+            await writer.close()
+        else:
+            writer.kill()
+    writers.clear()
 
 
 def _is_json(content_type: str | None) -> bool:

@@ -23,7 +23,7 @@ from tnrwatch.services.policy import Principal, allowed
 from tnrwatch.services.reports import Intake
 from tnrwatch.web.public.common import get_intake
 from tnrwatch.web.public.followup import thread_json
-from tnrwatch.web.public.report import B64
+from tnrwatch.web.public.schemas import B64
 from tnrwatch.web.staff.session import COOKIE, render_staff, require_csrf, staff_principal, staff_secret
 
 router = APIRouter(include_in_schema=False)
