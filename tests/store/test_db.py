@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -80,3 +82,26 @@ def test_concurrent_writers_queue_on_the_lock(tmp_path: Path) -> None:
 def test_unsupported_urls_are_explained(url: str, message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         Store(url)
+
+
+def test_a_background_checkpoint_copies_the_log_into_the_database_file(tmp_path: Path) -> None:
+    """With `checkpoint_in_background`, commits leave their pages in the write-ahead log (no fsyncs in the commit)
+    and the checkpointer thread copies them into the database file soon after."""
+    path = tmp_path / "db.sqlite3"
+    store = Store(f"sqlite:///{path}")
+    with store.writing() as session:
+        session.execute(text("CREATE TABLE t (x BLOB)"))
+    store.checkpoint_in_background(every=0.05)
+    try:
+        with store.reading() as session:
+            assert session.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 0
+        marker = b"checkpointed-" + os.urandom(8).hex().encode()
+        with store.writing() as session:
+            session.execute(text("INSERT INTO t VALUES (:x)"), {"x": marker})
+        deadline = time.monotonic() + 10
+        while marker not in path.read_bytes():
+            assert time.monotonic() < deadline, "the row never reached the database file"
+            time.sleep(0.05)
+    finally:
+        store.dispose()
+    assert not Path(f"{path}-wal").exists() or Path(f"{path}-wal").stat().st_size == 0

@@ -13,48 +13,24 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tnrwatch.crypto import envelope, pow, receipts
+from tnrwatch.crypto import pow
 from tnrwatch.services.node import Node
 from tnrwatch.store.models import Report, ReportKey, SpentChallenge, Upload
 from tnrwatch.web.public.answers import GENERIC
 
+from . import sealed
 from .conftest import _add_recipient_key
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
+from .sealed import b64, solved_proof
 
 
 def solved(client: TestClient) -> dict[str, Any]:
-    challenge = client.get("/report/api/challenge").json()
-    return {"token": challenge["token"], "counter": pow.solve(challenge["token"])}
+    return solved_proof(client.get("/report/api/challenge").json()["token"])
 
 
 def sealed_report(client: TestClient, jurisdiction: str = "DE") -> dict[str, Any]:
     keys = client.get(f"/report/api/jurisdictions/{jurisdiction}").json()["keys"]
-    report_id = uuid.uuid4()
-    report_key = envelope.new_key()
-    _, secret = receipts.new_receipt()
-    reporter_public, _ = receipts.reporter_key_pair(secret)
-    return {
-        "report_id": str(report_id),
-        "jurisdiction": jurisdiction,
-        "urgent": False,
-        "lookup": b64(receipts.lookup_token(secret)),
-        "answers": b64(envelope.encrypt_document({"v": 1}, report_key, envelope.answers_context(report_id))),
-        "keys": [
-            {
-                "recipient": key["id"],
-                "sealed": b64(
-                    envelope.seal_report_key(report_key, base64.b64decode(key["public_key"]), report_id, key["id"])
-                ),
-            }
-            for key in keys
-        ],
-        "reporter_key": b64(envelope.seal_report_key(report_key, reporter_public, report_id, envelope.REPORTER)),
-        "attachments": [],
-        "pow": solved(client),
-    }
+    recipients = [(key["id"], base64.b64decode(key["public_key"])) for key in keys]
+    return sealed.sealed_report(recipients, solved(client), jurisdiction)
 
 
 def stored(node: Node) -> tuple[int, int, int]:

@@ -255,6 +255,17 @@ class ReportWriter:
             self._sending = asyncio.create_task(self._send_groups())
         return await future
 
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        """The writer process in use, if one is running."""
+        link = self._link
+        return link.process if link is not None and not link.broken else None
+
+    @property
+    def process_id(self) -> int | None:
+        process = self.process
+        return process.pid if process is not None else None
+
     async def start(self) -> None:
         """Start the writer process now rather than for the first report."""
         await self._connected()
