@@ -8,7 +8,7 @@ the lock the busy event loop held, and the intake ran at 40-53% of the bare endp
 "Report intake").
 
 Protocol, on a private socket pair: frames of a 4-byte big-endian length and a pickle (both ends are this module).
-The server sends a group of request bodies (`list[bytes]`); the writer answers with one `Answer` per body, in order.
+The server sends a group of request bodies (`list[bytes]`); the writer answers with one `Reply` per body, in order.
 Groups are answered in the order they were sent, and up to DEPTH of them may be in flight, so that the writer
 stores one group while the server reads the next.
 
@@ -55,17 +55,17 @@ MAX_GROUP_BYTES = 16 * 1024 * 1024  # a group is sent when it holds MAX_GROUP re
 _FRAME = struct.Struct("!I")
 _STOP_SECONDS = 10.0
 
-# A request's answer: status, JSON body, and the precise reason of a refusal ("" for 201) for the server's debug log.
-Answer = tuple[int, dict[str, Any], str]
-UNAVAILABLE: Answer = (503, error_body(503), "the report writer is unavailable")
+# A request's reply: status, JSON body, and the precise reason of a refusal ("" for 201) for the server's debug log.
+Reply = tuple[int, dict[str, Any], str]
+UNAVAILABLE: Reply = (503, error_body(503), "the report writer is unavailable")
 
 
 # -- the child ----------------------------------------------------------------------------------------------------
 
 
-def store_reports(intake: Intake, bodies: list[bytes]) -> list[Answer]:
+def store_reports(intake: Intake, bodies: list[bytes]) -> list[Reply]:
     """The answers to a group of request bodies, in order: each parsed, then the readable ones stored together."""
-    answers: list[Answer | None] = []
+    answers: list[Reply | None] = []
     submissions: list[Submission] = []
     for body in bodies:
         try:
@@ -84,7 +84,7 @@ def store_reports(intake: Intake, bodies: list[bytes]) -> list[Answer]:
     return [answer if answer is not None else _answer(next(stored)) for answer in answers]
 
 
-def _answer(outcome: Acknowledgement | TnrwatchError) -> Answer:
+def _answer(outcome: Acknowledgement | TnrwatchError) -> Reply:
     if isinstance(outcome, Acknowledgement):
         acknowledgement = {
             "ok": True,
@@ -114,6 +114,8 @@ def main(fd: int) -> None:
             _write_frame(stream, ("ready", os.getpid()))
             while (bodies := _read_frame(stream)) is not None:
                 _write_frame(stream, store_reports(intake, bodies))
+        except (BrokenPipeError, ConnectionResetError):  # the server is gone; what was committed stays
+            pass
         finally:
             node.close()
 
@@ -148,7 +150,7 @@ class _Link:
     process: subprocess.Popen[bytes]
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
-    in_flight: deque[list[asyncio.Future[Answer]]] = field(default_factory=deque)
+    in_flight: deque[list[asyncio.Future[Reply]]] = field(default_factory=deque)
     slot: asyncio.Event = field(default_factory=asyncio.Event)  # set when a group was answered
     broken: bool = False
     reading: asyncio.Task[None] | None = None
@@ -184,7 +186,7 @@ class _Link:
         self.writer.write(_FRAME.pack(len(data)) + data)
         await self.writer.drain()
 
-    async def send(self, bodies: list[bytes], futures: list[asyncio.Future[Answer]]) -> None:
+    async def send(self, bodies: list[bytes], futures: list[asyncio.Future[Reply]]) -> None:
         self.in_flight.append(futures)
         await self.send_frame(bodies)
 
@@ -242,14 +244,14 @@ class ReportWriter:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._waiting: list[tuple[bytes, asyncio.Future[Answer]]] = []
+        self._waiting: list[tuple[bytes, asyncio.Future[Reply]]] = []
         self._link: _Link | None = None
         self._sending: asyncio.Task[None] | None = None
         self._starting = asyncio.Lock()
 
-    async def submit(self, body: bytes) -> Answer:
+    async def submit(self, body: bytes) -> Reply:
         """The answer to one report's request body, once the writer stored or refused it."""
-        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._waiting.append((body, future))
         if self._sending is None or self._sending.done():
             self._sending = asyncio.create_task(self._send_groups())
@@ -297,10 +299,10 @@ class ReportWriter:
                 if not future.done():
                     future.set_result(UNAVAILABLE)
 
-    def _next_group(self) -> tuple[list[bytes], list[asyncio.Future[Answer]]]:
+    def _next_group(self) -> tuple[list[bytes], list[asyncio.Future[Reply]]]:
         """Up to MAX_GROUP waiting bodies (or MAX_GROUP_BYTES), leaving out requests that were cancelled."""
         bodies: list[bytes] = []
-        futures: list[asyncio.Future[Answer]] = []
+        futures: list[asyncio.Future[Reply]] = []
         size = taken = 0
         for body, future in self._waiting:
             if len(bodies) == MAX_GROUP or (bodies and size + len(body) > MAX_GROUP_BYTES):
