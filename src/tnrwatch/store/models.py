@@ -15,6 +15,7 @@ import uuid
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -250,6 +251,13 @@ class Account(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     # The focal point the account works for (officers and supervisors); None for EU-level and node-wide roles.
     jurisdiction_code: Mapped[str | None] = mapped_column(ForeignKey("jurisdiction.code", ondelete="RESTRICT"))
+    # The TOTP secret (RFC 6238), sealed with the node's vault key; None until a second factor is enrolled.
+    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The last time step a code was accepted for: a code is good once (no replay within its 30 s window).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # Failed sign-ins in a row, and until when sign-in is refused (backoff doubles with each lockout).
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class ApiToken(Base):
@@ -262,6 +270,8 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(120), default="")
+    # What the token may do on top of its account's role: "read" (GET only) or "write".
+    scope: Mapped[str] = mapped_column(String(16), default="write", server_default="write")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
