@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+
 import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from tnrwatch.cli.main import app
-from tnrwatch.services import accounts
+from tnrwatch.crypto import totp
+from tnrwatch.services import accounts, staff_auth
 from tnrwatch.services.node import Node
 from tnrwatch.settings import Settings
 from tnrwatch.store.models import Incident
@@ -71,3 +75,26 @@ def test_credentials_print_a_working_token_each_time(runner: CliRunner, node: No
     for token in tokens:
         principal = accounts.authenticate(node, token)
         assert (principal.username, principal.role) == ("demo-analyst", "analyst")
+
+
+def test_a_demo_officer_signs_in_with_totp(runner: CliRunner, node: Node, settings: Settings) -> None:
+    first = runner.invoke(app, ["demo", "credentials"])
+    assert first.exit_code == 0, first.output
+    kept = json.loads((settings.home / "demo-staff.json").read_text())
+    assert set(kept) == {"officer.de", "officer.fr", "analyst.eu", "auditor"}
+    officer = kept["officer.de"]
+    assert officer["totp_uri"].startswith("otpauth://totp/tnrwatch:officer.de?secret=" + officer["totp_secret"])
+    assert officer["totp_secret"] in first.stderr
+    assert officer["totp_uri"] in first.stderr
+    assert "authenticator app" in first.stderr
+
+    now = dt.datetime.now(dt.UTC)
+    signed_in = staff_auth.sign_in(
+        node, "officer.de", officer["password"], totp.code_at(officer["totp_secret"], now), now=now
+    )
+    assert (signed_in.principal.role, signed_in.principal.jurisdiction) == ("officer", "DE")
+
+    second = runner.invoke(app, ["demo", "credentials"])  # the same sign-in details again
+    assert second.exit_code == 0, second.output
+    assert officer["totp_secret"] in second.stderr
+    assert json.loads((settings.home / "demo-staff.json").read_text()) == kept

@@ -61,3 +61,32 @@ def test_token_expiry_is_set(node: Node, operator: Principal) -> None:
     created = accounts.create_token(node, operator, "ana", expires_in_days=30)
     assert created.expires_at is not None
     assert dt.timedelta(days=29) < created.expires_at - dt.datetime.now(dt.UTC) <= dt.timedelta(days=30)
+
+
+def test_token_scopes(node: Node, operator: Principal) -> None:
+    accounts.add_account(node, operator, "ana", "analyst")
+    default = accounts.create_token(node, operator, "ana")
+    read = accounts.create_token(node, operator, "ana", scope="read")
+    assert (default.scope, read.scope) == ("write", "read")
+    assert accounts.authenticate_token(node, default.token).scope == "write"
+    grant = accounts.authenticate_token(node, read.token)
+    assert (grant.scope, grant.principal.username) == ("read", "ana")
+    with pytest.raises(InvalidInputError) as caught:
+        accounts.create_token(node, operator, "ana", scope="admin")
+    assert caught.value.errors[0].loc == ("scope",)
+
+
+def test_a_disabled_account_cannot_get_tokens_and_loses_its_own(node: Node, operator: Principal) -> None:
+    accounts.add_account(node, operator, "ana", "analyst")
+    tokens = [accounts.create_token(node, operator, "ana").token for _ in range(2)]
+    accounts.set_disabled(node, operator, "ana", disabled=True)
+    with node.store.reading() as session:
+        assert all(session.scalars(select(ApiToken.revoked_at)).all())
+    with pytest.raises(InvalidInputError):
+        accounts.create_token(node, operator, "ana")
+    accounts.set_disabled(node, operator, "ana", disabled=False)
+    for token in tokens:
+        with pytest.raises(NotAuthenticatedError):
+            accounts.authenticate(node, token)
+    with pytest.raises(NotFoundError):
+        accounts.set_disabled(node, operator, "nobody", disabled=True)

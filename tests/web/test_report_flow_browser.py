@@ -9,6 +9,7 @@ JavaScript off (the plain form), where the server seals on arrival.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -25,7 +26,7 @@ from urllib.request import urlopen
 
 import pytest
 
-from tnrwatch.crypto import envelope, keywrap
+from tnrwatch.crypto import envelope, keywrap, totp
 from tnrwatch.services import accounts, recipient_keys, staff_auth
 from tnrwatch.services.node import Node as TnrwatchNode
 from tnrwatch.services.policy import Principal
@@ -51,6 +52,7 @@ class Node:
     tmp: Path
     key_file: Path
     process: subprocess.Popen[bytes]
+    totp_secret: str = ""  # the officer's second factor
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -94,7 +96,7 @@ def served(tmp_path: Path) -> Iterator[Node]:
     (secrets / "passphrase").write_text(PASSPHRASE)
     key_file = secrets / "key.json"
     node = Node(f"http://127.0.0.1:{port}", home, env, tmp_path / "server.log", tmp, key_file, None)  # type: ignore[arg-type]
-    _prepare(home, key_file)
+    node.totp_secret = _prepare(home, key_file)
     with node.log.open("wb") as log:
         node.process = subprocess.Popen([str(BIN / "tnrwatch"), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
@@ -111,15 +113,17 @@ def served(tmp_path: Path) -> Iterator[Node]:
     node.stop()
 
 
-def _prepare(home: Path, key_file: Path) -> None:
-    """Migrate, add an officer of DE with a password and a recipient key, and write the key file, in this process
-    (starting the command line four times would cost more than the whole browser flow)."""
+def _prepare(home: Path, key_file: Path) -> str:
+    """Migrate, add an officer of DE with a password, a second factor and a recipient key, and write the key file, in
+    this process (starting the command line four times would cost more than the whole browser flow). Returns the
+    officer's TOTP secret."""
     settings = Settings(home=home, key_wrap_strength="interactive")
     node = TnrwatchNode.open(settings)
     try:
         migrate.upgrade(node.store)
         accounts.add_account(node, Principal.operator(), "officer.de", "officer", jurisdiction="DE")
-        staff_auth.set_password(node, Principal.operator(), "officer.de", PASSWORD)
+        enrolment = staff_auth.set_password(node, Principal.operator(), "officer.de", PASSWORD)
+        assert enrolment is not None
         public, private = envelope.new_key_pair()
         key_id = uuid.uuid4()
         wrapped = keywrap.wrap(private, PASSPHRASE, key_id, public, "interactive").to_json()
@@ -141,6 +145,7 @@ def _prepare(home: Path, key_file: Path) -> None:
         "wrapped_private_key": wrapped,
     }
     key_file.write_text(json.dumps(body))
+    return enrolment.secret
 
 
 def _leaks(node: Node, needles: dict[str, bytes]) -> list[str]:
@@ -238,6 +243,7 @@ def test_report_follow_up_and_officer_reading_in_the_browser_leave_no_plaintext(
     desk.goto(served.url + "/app/sign-in")
     desk.fill("#username", "officer.de")
     desk.fill("#password", PASSWORD)
+    desk.fill("#code", totp.code_at(served.totp_secret, dt.datetime.now(dt.UTC)))  # what the authenticator app shows
     desk.locator("form button[type=submit]").click()
     desk.wait_for_url("**/app/reports")
     desk.locator("a[href^='/app/reports/']").first.click()

@@ -1,5 +1,6 @@
-"""The officers' zone (/app): sign-in and its cookie, the jurisdiction boundary, CSRF on every write, and the JSON the
-report page decrypts, checked by decrypting it here with the officer's key as the page's script does."""
+"""The officers' zone (/app): sign-in (password and TOTP code) and its cookie, the jurisdiction boundary, CSRF on every
+write, and the JSON the report page decrypts, checked by decrypting it here with the officer's key as the page's
+script does."""
 
 from __future__ import annotations
 
@@ -14,22 +15,26 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from tnrwatch.crypto import envelope, keywrap, pow, receipts
+from tnrwatch.crypto import envelope, keywrap, pow, receipts, totp
 from tnrwatch.services import accounts, recipient_keys, staff_auth
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
 from tnrwatch.services.reports import Intake, ProofOfWork, SealedKey, Submission
 from tnrwatch.settings import Settings
-from tnrwatch.store.models import Report
+from tnrwatch.store.models import Account, Report
 from tnrwatch.web.app import create_app
+from tnrwatch.web.staff import pages as staff_pages
 from tnrwatch.web.staff.session import COOKIE
 
 PASSWORD = "correct horse battery staple"
 PASSPHRASE = "a passphrase only the officer knows"
 OPERATOR = Principal.operator()
+# The TOTP secret of each officer the current test made, by username, so that `sign_in` can type the code.
+TOTP_SECRETS: dict[str, str] = {}
 
 
 @pytest.fixture
@@ -68,7 +73,9 @@ class Officer:
 
 def make_officer(node: Node, username: str, jurisdiction: str, *, with_key: bool = True) -> Officer:
     accounts.add_account(node, OPERATOR, username, "officer", jurisdiction=jurisdiction)
-    staff_auth.set_password(node, OPERATOR, username, PASSWORD)
+    enrolment = staff_auth.set_password(node, OPERATOR, username, PASSWORD)
+    assert enrolment is not None
+    TOTP_SECRETS[username] = enrolment.secret
     return add_key(node, username, jurisdiction) if with_key else Officer(username)
 
 
@@ -166,8 +173,15 @@ def submit_report(
     return SentReport(report_id, report_key, receipts.lookup_token(secret), tuple(attachment_ids))
 
 
-def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> httpx.Response:
-    return client.post("/app/sign-in", data={"username": username, "password": password}, follow_redirects=False)
+def current_code(username: str) -> str:
+    return totp.code_at(TOTP_SECRETS[username], dt.datetime.now(dt.UTC)) if username in TOTP_SECRETS else "123456"
+
+
+def sign_in(
+    client: TestClient, username: str, password: str = PASSWORD, code: str | None = None, **headers: str
+) -> httpx.Response:
+    form = {"username": username, "password": password, "code": current_code(username) if code is None else code}
+    return client.post("/app/sign-in", data=form, headers=headers, follow_redirects=False)
 
 
 def set_cookies(response: httpx.Response) -> dict[str, Any]:
@@ -191,6 +205,8 @@ def test_sign_in_page_labels_its_fields(client: TestClient) -> None:
     assert page.status_code == 200
     assert '<label for="username">' in page.text
     assert '<label for="password">' in page.text
+    assert '<label for="code">' in page.text
+    assert 'autocomplete="one-time-code"' in page.text
     assert 'action="/app/sign-in"' in page.text
 
 
@@ -198,11 +214,53 @@ def test_a_wrong_password_answers_401_without_saying_which_part_was_wrong(client
     make_officer(node, "olga", "DE", with_key=False)
     wrong_password = sign_in(client, "olga", "not the password at all")
     unknown_user = sign_in(client, "nobody", PASSWORD)
-    assert wrong_password.status_code == unknown_user.status_code == 401
-    assert wrong_password.text == unknown_user.text  # nothing tells a wrong name from a wrong password
-    assert "the username or password is wrong" in wrong_password.text.lower()
+    wrong_code = sign_in(client, "olga", code=f"{(int(current_code('olga')) + 1) % 1_000_000:06d}")
+    no_code = sign_in(client, "olga", code="")
+    answers = [wrong_password, unknown_user, wrong_code, no_code]
+    assert {answer.status_code for answer in answers} == {401}
+    assert len({answer.text for answer in answers}) == 1  # nothing tells which factor was wrong
+    assert "the username, password or code is wrong" in wrong_password.text.lower()
     assert 'aria-invalid="true" aria-describedby="sign-in-error"' in wrong_password.text
-    assert COOKIE not in set_cookies(wrong_password)
+    assert all(COOKIE not in set_cookies(answer) for answer in answers)
+
+
+def test_a_code_is_good_once(client: TestClient, node: Node) -> None:
+    make_officer(node, "olga", "DE", with_key=False)
+    code = current_code("olga")
+    assert sign_in(client, "olga", code=code).status_code == 303
+    replayed = sign_in(client, "olga", code=code)
+    assert replayed.status_code == 401
+    assert COOKIE not in set_cookies(replayed)
+
+
+def test_an_account_without_a_second_factor_is_told_to_ask_for_one(client: TestClient, node: Node) -> None:
+    accounts.add_account(node, OPERATOR, "olga", "officer", jurisdiction="DE")
+    staff_auth.set_password(node, OPERATOR, "olga", PASSWORD)
+    with node.store.writing() as session:
+        session.execute(update(Account).values(totp_secret=None))
+    response = sign_in(client, "olga", code="123456")
+    assert response.status_code == 401
+    assert "tnrwatch users reset-2fa" in response.text
+
+
+def test_after_five_failures_sign_in_pauses_with_429(client: TestClient, node: Node) -> None:
+    make_officer(node, "olga", "DE", with_key=False)
+    for _ in range(5):
+        assert sign_in(client, "olga", "not the password at all").status_code == 401
+    paused = sign_in(client, "olga")  # the right password and code
+    assert paused.status_code == 429
+    assert "try again later" in paused.text
+    assert "Sign-in is paused" in paused.text
+    assert COOKIE not in set_cookies(paused)
+
+
+def test_a_sign_in_form_posted_from_another_site_is_refused(client: TestClient, node: Node) -> None:
+    make_officer(node, "olga", "DE", with_key=False)
+    for site in ("cross-site", "same-site"):
+        response = sign_in(client, "olga", **{"Sec-Fetch-Site": site})
+        assert response.status_code == 403, site
+        assert COOKIE not in set_cookies(response)
+    assert sign_in(client, "olga", **{"Sec-Fetch-Site": "same-origin"}).status_code == 303
 
 
 def test_sign_in_sets_a_strict_session_cookie(client: TestClient, node: Node) -> None:
@@ -219,6 +277,24 @@ def test_sign_in_sets_a_strict_session_cookie(client: TestClient, node: Node) ->
     assert len(cookie.value) >= 43  # 256 random bits
 
 
+def test_the_cookie_is_not_secure_only_when_settings_say_so(tmp_path: Path, database_url: str) -> None:
+    """For a node served over plain http on a private network (TNRWATCH_COOKIE_SECURE=false)."""
+    plain = Settings(
+        home=tmp_path / "plain", database_url=database_url, cookie_secure=False, key_wrap_strength="interactive"
+    )
+    node = Node.open(plain)
+    try:
+        make_officer(node, "olga", "DE", with_key=False)
+        with TestClient(create_app(plain, node)) as client:
+            cookie = set_cookies(sign_in(client, "olga"))[COOKIE]
+    finally:
+        node.close()
+    assert cookie["secure"] == ""
+    assert cookie["httponly"] is True
+    assert cookie["samesite"].lower() == "strict"
+    assert cookie["path"] == "/app"
+
+
 @pytest.mark.parametrize(
     "path", ["/app", "/app/reports", "/app/keys", "/app/reports/00000000-0000-4000-8000-000000000000"]
 )
@@ -232,6 +308,47 @@ def test_staff_api_without_a_session_answers_401(client: TestClient) -> None:
     response = client.get(f"/app/api/reports/{uuid.uuid4()}")
     assert response.status_code == 401
     assert response.json()["ok"] is False
+
+
+def test_every_staff_post_needs_the_csrf_token(client: TestClient, node: Node) -> None:
+    """Every POST route under /app, found from the app itself so that a new one cannot forget the check; sign-in,
+    which has no session yet, is checked against cross-site posts above."""
+    make_officer(node, "olga", "DE")
+    assert sign_in(client, "olga").status_code == 303
+    posts = [
+        route.path for route in staff_pages.router.routes if isinstance(route, APIRoute) and "POST" in route.methods
+    ]
+    assert "/app/sign-out-everywhere" in posts
+    for path in posts:
+        if path == "/app/sign-in":
+            continue
+        url = path.replace("{report_id}", str(uuid.uuid4()))
+        assert client.post(url, data={}, follow_redirects=False).status_code == 403, path
+        assert client.post(url, json={}, headers={"X-CSRF-Token": "0" * 64}).status_code == 403, path
+    assert client.get("/app/reports", follow_redirects=False).status_code == 200  # still signed in
+
+
+def test_sign_out_everywhere_ends_the_sessions_of_every_browser(
+    settings: Settings, node: Node, client: TestClient
+) -> None:
+    make_officer(node, "olga", "DE", with_key=False)
+    secret = TOTP_SECRETS["olga"]
+    sign_in(client, "olga")
+    with TestClient(create_app(settings, node), base_url="https://testserver") as laptop:
+        # The next step's code: the current one was just used, and a code is good once.
+        later = totp.code_at(secret, dt.datetime.now(dt.UTC) + dt.timedelta(seconds=totp.STEP_SECONDS))
+        assert sign_in(laptop, "olga", code=later).status_code == 303
+        page = client.get("/app/reports")
+        assert 'formaction="/app/sign-out-everywhere"' in page.text
+        token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text)
+        assert token
+        response = client.post("/app/sign-out-everywhere", data={"csrf_token": token.group(1)}, follow_redirects=False)
+        assert response.status_code == 303
+        assert response.headers["location"] == "/app/sign-in?signed-out=everywhere"
+        assert set_cookies(response)[COOKIE].value == ""
+        assert "signed out in every browser" in client.get(response.headers["location"]).text
+        assert laptop.get("/app/reports", follow_redirects=False).status_code == 303
+    assert client.get("/app/reports", follow_redirects=False).status_code == 303
 
 
 def test_sign_out_needs_the_token_and_ends_the_session(client: TestClient, node: Node) -> None:
@@ -434,6 +551,16 @@ def test_a_report_none_of_the_keys_holds_says_how_to_get_it(client: TestClient, 
 
 
 # -- the two zones keep their cookies apart ----------------------------------------------------------------------------
+
+
+def test_the_public_zone_never_reads_the_staff_cookie() -> None:
+    """Besides the import contract (the public zone imports no staff code), its source never names the cookie."""
+    public = Path(create_app.__code__.co_filename).parent / "public"
+    sources = {path.name: path.read_text(encoding="utf-8") for path in public.rglob("*.py")}
+    assert sources
+    for name, source in sources.items():
+        assert COOKIE not in source, name
+        assert "staff_auth" not in source, name
 
 
 @pytest.mark.parametrize("path", ["/", "/report", "/report?lang=fr", "/follow-up?lang=de", "/report/plain"])

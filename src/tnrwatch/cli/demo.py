@@ -86,8 +86,15 @@ def credentials() -> None:
         line = f"  {member.role}{where}: username {member.username}  password {member.password}"
         if member.passphrase:
             line += f"  key passphrase {member.passphrase}"
+        line += f"\n    TOTP secret {member.totp_secret}\n    {member.totp_uri}"
         err.print(line, highlight=False, markup=False)
-    err.print("  (demo accounts only; kept in demo-staff.json under TNRWATCH_HOME)", highlight=False, markup=False)
+    err.print(
+        "  Every staff sign-in also asks for a 6-digit code: add each account's TOTP secret (or its otpauth:// URI,\n"
+        "  as a QR code) to an authenticator app, and type the code it shows.\n"
+        "  (demo accounts only; kept in demo-staff.json under TNRWATCH_HOME)",
+        highlight=False,
+        markup=False,
+    )
     err.print(
         f"\nSign in to the API as the demo account {created.username!r} (role analyst) with this token, sent as\n"
         f"`Authorization: Bearer TOKEN`; the interactive documentation at {base}/api/v1/docs takes it under "

@@ -33,6 +33,19 @@ class Sealed:
     key_id: str
     ciphertext: bytes  # nonce || AEAD ciphertext
 
+    def to_bytes(self) -> bytes:
+        """One column's worth: the key id's length (one byte), the key id, then the ciphertext."""
+        key_id = self.key_id.encode()
+        return bytes([len(key_id)]) + key_id + self.ciphertext
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Sealed:
+        """The inverse of `to_bytes`; `VaultError` when the bytes are too short to be one."""
+        if not data or len(data) < 1 + data[0] + _NONCE_BYTES:
+            raise VaultError("a sealed vault value is truncated")
+        length = data[0]
+        return cls(data[1 : 1 + length].decode(), data[1 + length :])
+
 
 class Vault:
     def __init__(self, keys: dict[str, bytes], active: str) -> None:

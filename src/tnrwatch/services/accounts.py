@@ -1,4 +1,9 @@
-"""Staff accounts and their personal API tokens (the minimal account model the focal-point work grows)."""
+"""Staff accounts and their personal API tokens: create, disable and enable accounts; create and check tokens.
+
+A token is bound to one account and a scope: "write" may do whatever the account's role may, "read" may only read
+(the API lets it GET and HEAD, nothing else). Disabling an account ends its staff sessions and revokes its tokens
+at once, so that nothing it left behind keeps working.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +11,20 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from tnrwatch.crypto.tokens import display_prefix, is_well_formed, new_token, token_hash
 from tnrwatch.errors import ConflictError, FieldError, InvalidInputError, NotAuthenticatedError, NotFoundError
 from tnrwatch.services.changes import record_change
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import ROLES, Principal
-from tnrwatch.store.models import Account, ApiToken, Jurisdiction
+from tnrwatch.store.models import Account, ApiToken, Jurisdiction, StaffSession
 from tnrwatch.store.types import utcnow
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 # One message for every failed token check, so that a caller learns nothing about which tokens exist.
 _BAD_TOKEN = "a valid API token is required: send it as `Authorization: Bearer TOKEN`"  # noqa: S105 (a message)
+TOKEN_SCOPES = ("read", "write")
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,15 @@ class NewToken:
     prefix: str
     username: str
     expires_at: dt.datetime | None
+    scope: str = "write"
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """Who a token acts for, and what it may do on top of that account's role."""
+
+    principal: Principal
+    scope: str  # one of TOKEN_SCOPES
 
 
 def add_account(
@@ -85,8 +100,17 @@ def list_accounts(node: Node) -> list[AccountOut]:
 
 
 def create_token(
-    node: Node, principal: Principal, username: str, name: str = "", expires_in_days: int | None = None
+    node: Node,
+    principal: Principal,
+    username: str,
+    name: str = "",
+    expires_in_days: int | None = None,
+    scope: str = "write",
 ) -> NewToken:
+    if scope not in TOKEN_SCOPES:
+        raise InvalidInputError(
+            "the token is invalid", [FieldError(("scope",), f"use one of: {', '.join(TOKEN_SCOPES)}")]
+        )
     with node.store.writing() as session:
         account = session.scalar(select(Account).where(Account.username == username))
         if account is None:
@@ -102,17 +126,49 @@ def create_token(
                 token_hash=token_hash(token),
                 prefix=display_prefix(token),
                 name=name,
+                scope=scope,
                 created_at=now,
                 expires_at=expires_at,
             )
         )
-        record_change(session, principal, "create", "api_token", fields=["name"], note=f"account {account.id}")
-        return NewToken(token=token, prefix=display_prefix(token), username=username, expires_at=expires_at)
+        record_change(session, principal, "create", "api_token", fields=["name", "scope"], note=f"account {account.id}")
+        return NewToken(
+            token=token, prefix=display_prefix(token), username=username, expires_at=expires_at, scope=scope
+        )
+
+
+def set_disabled(node: Node, principal: Principal, username: str, disabled: bool) -> AccountOut:
+    """Disable an account, which also ends its staff sessions and revokes its API tokens (a later enable brings
+    neither back: the person signs in again and gets new tokens); or enable it, which also lifts a lockout."""
+    with node.store.writing() as session:
+        account = session.scalar(select(Account).where(Account.username == username))
+        if account is None:
+            raise NotFoundError(f"no account named {username!r}")
+        account.disabled = disabled
+        if disabled:
+            session.execute(delete(StaffSession).where(StaffSession.account_id == account.id))
+            session.execute(
+                update(ApiToken)
+                .where(ApiToken.account_id == account.id, ApiToken.revoked_at.is_(None))
+                .values(revoked_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+        else:
+            account.failed_sign_ins = 0
+            account.locked_until = None
+        action = "disable" if disabled else "enable"
+        record_change(session, principal, action, "account", fields=["disabled"], note=f"account {account.id}")
+        return _out(account)
 
 
 def authenticate(node: Node, token: str) -> Principal:
-    """The principal a bearer token stands for; `NotAuthenticatedError` for a malformed, unknown, revoked or
-    expired token or a disabled account, always with the same message."""
+    """The principal a bearer token stands for, whatever its scope (see `authenticate_token`)."""
+    return authenticate_token(node, token).principal
+
+
+def authenticate_token(node: Node, token: str) -> TokenGrant:
+    """The principal a bearer token stands for and the token's scope; `NotAuthenticatedError` for a malformed,
+    unknown, revoked or expired token or a disabled account, always with the same message."""
     if not is_well_formed(token):
         raise NotAuthenticatedError(_BAD_TOKEN)
     with node.store.reading() as session:
@@ -126,9 +182,10 @@ def authenticate(node: Node, token: str) -> Principal:
         raise NotAuthenticatedError(_BAD_TOKEN)
     if api_token.expires_at is not None and api_token.expires_at <= utcnow():
         raise NotAuthenticatedError(_BAD_TOKEN)
-    return Principal(
+    principal = Principal(
         account_id=account.id, username=account.username, role=account.role, jurisdiction=account.jurisdiction_code
     )
+    return TokenGrant(principal, api_token.scope)
 
 
 def _out(account: Account) -> AccountOut:

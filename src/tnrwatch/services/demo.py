@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -198,6 +199,8 @@ class DemoStaff:
     jurisdiction: str | None
     password: str
     passphrase: str | None  # unlocks the officer's recipient key
+    totp_secret: str  # the second factor, for an authenticator app
+    totp_uri: str
 
 
 DEMO_STAFF: tuple[tuple[str, str, str | None], ...] = (
@@ -210,13 +213,15 @@ DEMO_STAFF: tuple[tuple[str, str, str | None], ...] = (
 
 def demo_staff(node: Node, principal: Principal) -> list[DemoStaff]:
     """Staff accounts to try the pages with: officers of two Member States (each with a recipient key), an EU analyst
-    and an auditor. Passwords and passphrases are random on first use and kept in `demo-staff.json` under the node's
-    home (mode 0600), so that a second `make demo` prints the same ones. Demo nodes only."""
+    and an auditor. Passwords, passphrases and TOTP secrets are random on first use and kept in `demo-staff.json`
+    under the node's home (mode 0600), so that a second `make demo` prints the same ones. Demo nodes only: a real
+    node never keeps a second factor in the clear."""
     path = node.settings.home / "demo-staff.json"
     known: dict[str, dict[str, Any]] = json.loads(path.read_text()) if path.exists() else {}
     staff = []
     for username, role, jurisdiction in DEMO_STAFF:
         entry = known.get(username)
+        changed = entry is None or not entry.get("totp_secret")
         if entry is None:
             entry = {"password": _words(4), "passphrase": _words(5) if role == "officer" else None}
             with contextlib.suppress(ConflictError):
@@ -231,13 +236,31 @@ def demo_staff(node: Node, principal: Principal) -> list[DemoStaff]:
                     passphrase=entry["passphrase"],
                     label="demo key",
                 )
+        if not entry.get("totp_secret"):  # new, or kept by a version of the demo without a second factor
+            enrolment = staff_auth.reset_totp(node, principal, username)
+            entry |= {"totp_secret": enrolment.secret, "totp_uri": enrolment.uri}
+        if changed:
             known[username] = entry
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                json.dump(known, handle, indent=1)
-        staff.append(DemoStaff(username, role, jurisdiction, entry["password"], entry["passphrase"]))
+            _keep(path, known)
+        staff.append(
+            DemoStaff(
+                username,
+                role,
+                jurisdiction,
+                entry["password"],
+                entry["passphrase"],
+                entry["totp_secret"],
+                entry["totp_uri"],
+            )
+        )
     return staff
+
+
+def _keep(path: Path, known: dict[str, dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(known, handle, indent=1)
 
 
 def _words(count: int) -> str:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from tnrwatch.errors import FieldError, InvalidInputError, NotAuthenticatedError
+from tnrwatch.errors import FieldError, ForbiddenError, InvalidInputError, NotAuthenticatedError
 from tnrwatch.services import accounts
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
@@ -23,12 +23,25 @@ def get_node(request: Request) -> Node:
     return node
 
 
+# What a token of scope "read" may do: look, never change.
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
 def get_principal(
-    node: Node = Depends(get_node), credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
+    request: Request,
+    node: Node = Depends(get_node),
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
 ) -> Principal:
+    """The account behind the bearer token, once the token's scope allows the request's method."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticatedError("a valid API token is required: send it as `Authorization: Bearer TOKEN`")
-    return accounts.authenticate(node, credentials.credentials)
+    grant = accounts.authenticate_token(node, credentials.credentials)
+    if grant.scope != "write" and request.method not in READ_METHODS:
+        raise ForbiddenError(
+            f"this API token has scope {grant.scope!r}: it may only read (GET). "
+            "Changes need a token made with `tnrwatch tokens create USERNAME --scope write`"
+        )
+    return grant.principal
 
 
 def strict_query(request: Request) -> None:

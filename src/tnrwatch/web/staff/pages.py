@@ -1,4 +1,5 @@
-"""/app: officers sign in, see their jurisdiction's reports (metadata only) and read them in the browser.
+"""/app: officers sign in (password and TOTP code), see their jurisdiction's reports (metadata only) and read them
+in the browser.
 
 The server hands out ciphertext, the officer's sealed copy of the report key and their wrapped private key; the
 page unlocks the key with the passphrase and decrypts there (static/staff-report.js). Replies are encrypted in the
@@ -16,7 +17,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from tnrwatch.errors import NotAuthenticatedError, TnrwatchError
+from tnrwatch.errors import NotAuthenticatedError, TnrwatchError, TooManyRequestsError
 from tnrwatch.services import recipient_keys, staff_auth
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal, allowed
@@ -24,7 +25,15 @@ from tnrwatch.services.reports import Intake
 from tnrwatch.web.public.common import get_intake
 from tnrwatch.web.public.followup import thread_json
 from tnrwatch.web.public.schemas import B64
-from tnrwatch.web.staff.session import COOKIE, render_staff, require_csrf, staff_principal, staff_secret
+from tnrwatch.web.staff.session import (
+    COOKIE,
+    csrf_form,
+    csrf_header,
+    render_staff,
+    same_site_form,
+    staff_principal,
+    staff_secret,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -50,15 +59,25 @@ def _node(request: Request) -> Node:
 
 @router.get("/app/sign-in", response_class=HTMLResponse)
 def sign_in_page(request: Request) -> HTMLResponse:
-    return render_staff(request, "staff/sign_in.html", {"error": None})
+    everywhere = request.query_params.get("signed-out") == "everywhere"
+    return render_staff(request, "staff/sign_in.html", {"error": None, "signed_out_everywhere": everywhere})
 
 
-@router.post("/app/sign-in", response_class=HTMLResponse)
-def sign_in(request: Request, username: str = Form(max_length=64), password: str = Form(max_length=1024)) -> Response:
+@router.post("/app/sign-in", response_class=HTMLResponse, dependencies=[Depends(same_site_form)])
+def sign_in(
+    request: Request,
+    username: str = Form(max_length=64),
+    password: str = Form(max_length=1024),
+    code: str = Form("", max_length=16),
+) -> Response:
     try:
-        signed_in = staff_auth.sign_in(_node(request), username, password)
+        signed_in = staff_auth.sign_in(_node(request), username, password, code)
+    except TooManyRequestsError as exc:
+        return _sign_in_refused(request, exc.message, 429, title="Sign-in is paused")
+    except staff_auth.NotEnrolledError as exc:
+        return _sign_in_refused(request, exc.message, 401)
     except NotAuthenticatedError as exc:
-        return render_staff(request, "staff/sign_in.html", {"error": exc.message}, status_code=401)
+        return _sign_in_refused(request, exc.message, 401, check_hint=True)
     response = RedirectResponse("/app/reports", status_code=303)
     response.set_cookie(
         COOKIE,
@@ -72,11 +91,28 @@ def sign_in(request: Request, username: str = Form(max_length=64), password: str
     return response
 
 
-@router.post("/app/sign-out")
-def sign_out(request: Request, csrf_token: str = Form(max_length=100)) -> Response:
-    require_csrf(request, csrf_token)
+def _sign_in_refused(
+    request: Request, message: str, status_code: int, *, title: str = "You are not signed in", check_hint: bool = False
+) -> HTMLResponse:
+    context = {"error": message, "error_title": title, "check_hint": check_hint}
+    return render_staff(request, "staff/sign_in.html", context, status_code=status_code)
+
+
+@router.post("/app/sign-out", dependencies=[Depends(csrf_form)])
+def sign_out(request: Request) -> Response:
     staff_auth.sign_out(_node(request), staff_secret(request))
-    response = RedirectResponse("/app/sign-in", status_code=303)
+    return _signed_out("/app/sign-in")
+
+
+@router.post("/app/sign-out-everywhere", dependencies=[Depends(csrf_form)])
+def sign_out_everywhere(request: Request, principal: Principal = Depends(staff_principal)) -> Response:
+    """For a lost laptop or a session left open elsewhere: ends every session of the account, this one included."""
+    staff_auth.sign_out_everywhere(_node(request), principal)
+    return _signed_out("/app/sign-in?signed-out=everywhere")
+
+
+def _signed_out(location: str) -> Response:
+    response = RedirectResponse(location, status_code=303)
     response.delete_cookie(COOKIE, path="/app")
     return response
 
@@ -161,24 +197,21 @@ def report_attachment(
     return FileResponse(path, media_type="application/octet-stream")
 
 
-@router.post("/app/api/reports/{report_id}/messages", status_code=201)
+@router.post("/app/api/reports/{report_id}/messages", status_code=201, dependencies=[Depends(csrf_header)])
 def reply(
-    request: Request,
     report_id: uuid.UUID,
     body: ReplyIn,
     principal: Principal = Depends(staff_principal),
     intake: Intake = Depends(get_intake),
 ) -> dict[str, Any]:
-    require_csrf(request)
     message = intake.add_message(
         report_id=report_id, principal=principal, message_id=body.message_id, ciphertext=body.ciphertext
     )
     return {"ok": True, "id": str(message.id), "sent_at": message.sent_at.isoformat()}
 
 
-@router.post("/app/api/keys", status_code=201)
+@router.post("/app/api/keys", status_code=201, dependencies=[Depends(csrf_header)])
 def add_key(request: Request, body: KeyIn, principal: Principal = Depends(staff_principal)) -> dict[str, Any]:
-    require_csrf(request)
     if principal.jurisdiction is None:
         raise TnrwatchError("your account belongs to no jurisdiction")
     key = recipient_keys.add_key(

@@ -1,11 +1,16 @@
 """The staff zone's session: its own cookie (`tnr_staff`, path /app, HttpOnly, SameSite=Strict, Secure), which the
-public zone never sets or reads, and a CSRF token on every state-changing request (form field or header)."""
+public zone never sets or reads, and a CSRF token on every state-changing request (form field or header).
+
+The checks are route dependencies rather than calls inside the handlers, so that they run before the body is
+validated: a forged request gets 403 whatever it sends. The sign-in form has no session yet to derive a token from;
+there the browser's own `Sec-Fetch-Site` header refuses a form posted from another site (login CSRF).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse
 
 from tnrwatch.errors import ForbiddenError, NotAuthenticatedError
@@ -16,6 +21,7 @@ from tnrwatch.web.templating import templates
 
 COOKIE = "tnr_staff"
 CSRF_HEADER = "x-csrf-token"
+_FORGED = "the form is stale or came from another site; reload the page and try again"
 
 
 def staff_secret(request: Request) -> str:
@@ -33,7 +39,23 @@ def staff_principal(request: Request) -> Principal:
 def require_csrf(request: Request, form_token: str | None = None) -> None:
     token = form_token or request.headers.get(CSRF_HEADER)
     if not staff_auth.check_csrf(staff_secret(request), token):
-        raise ForbiddenError("the form is stale or came from another site; reload the page and try again")
+        raise ForbiddenError(_FORGED)
+
+
+def csrf_header(request: Request) -> None:
+    """Dependency of the JSON writes the pages' scripts make: the token in the `X-CSRF-Token` header."""
+    require_csrf(request)
+
+
+def csrf_form(request: Request, csrf_token: str = Form("", max_length=100)) -> None:
+    """Dependency of the HTML forms: the token in the hidden `csrf_token` field."""
+    require_csrf(request, csrf_token)
+
+
+def same_site_form(request: Request) -> None:
+    """Dependency of the sign-in form: refuse a post that the browser says came from another site."""
+    if request.headers.get("sec-fetch-site", "same-origin") in {"cross-site", "same-site"}:
+        raise ForbiddenError(_FORGED)
 
 
 def render_staff(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
