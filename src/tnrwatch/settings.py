@@ -68,6 +68,13 @@ class Settings(BaseSettings):
         120, ge=1, description="Most reports one jurisdiction accepts in one clock hour."
     )
     acknowledge_days: int = Field(7, ge=1, le=90, description="Days a focal point has to acknowledge a report.")
+    audit_seal_minutes: int = Field(
+        60,
+        ge=0,
+        le=10_080,
+        description="Minutes between signed seals of the audit log's head: a write after that long seals the log "
+        "again with the node's key (0: seal at every write).",
+    )
     key_wrap_strength: Literal["interactive", "moderate", "sensitive"] = Field(
         "moderate",
         description="Argon2id level for wrapping new recipient private keys with a passphrase "

@@ -19,7 +19,7 @@ from tnrwatch.services.demo_generator import DemoGenerator
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
 from tnrwatch.store.incidents import load_incidents
-from tnrwatch.store.models import Actor, Change, Incident
+from tnrwatch.store.models import Actor, AuditEntry, Incident
 from tnrwatch.taxonomy import Taxonomy, default_taxonomy
 
 PSEUDONYM = re.compile(r"Person P-[0-9A-HJKMNP-TV-Z]{7}")
@@ -172,7 +172,7 @@ def test_seed_stores_exactly_the_generated_incidents(node: Node, operator: Princ
     fields = set(INCIDENT_FIELDS) - {"taxonomy_version"}
     assert [s.model_dump(include=fields) for s in stored] == [e.model_dump(include=fields) for e in expected]
     with node.store.reading() as session:
-        changes = session.execute(select(Change.action, Change.entity, Change.count, Change.note)).all()
+        changes = session.execute(select(AuditEntry.action, AuditEntry.entity, AuditEntry.count, AuditEntry.note)).all()
     assert sorted(changes) == [
         ("seed", "actor", result.actors_created, "synthetic demo actors"),
         ("seed", "incident", 120, "synthetic demo data, seed 3"),
@@ -216,7 +216,7 @@ def test_a_failure_keeps_whole_batches_only_and_records_them(
         demo.seed_demo(node, operator, 30, seed=4, batch_size=10)
     assert count(node) == 10
     with node.store.reading() as session:
-        notes = session.execute(select(Change.count, Change.note).where(Change.entity == "incident")).all()
+        notes = session.execute(select(AuditEntry.count, AuditEntry.note).where(AuditEntry.entity == "incident")).all()
     assert [tuple(row) for row in notes] == [(10, "synthetic demo data, seed 4 (interrupted after 10 of 30)")]
 
 

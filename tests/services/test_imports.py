@@ -18,7 +18,7 @@ from tnrwatch.services import exports, imports, incidents
 from tnrwatch.services.imports import ImportRequest
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
-from tnrwatch.store.models import Change, Incident
+from tnrwatch.store.models import AuditEntry, Incident
 
 from ..factories import incident_data
 
@@ -69,7 +69,7 @@ def our_rows(node: Node, tmp_path: Path, n: int = 3) -> list[dict[str, str]]:
 
 def test_a_failed_import_lists_every_bad_row_and_leaves_nothing(node: Node, tmp_path: Path) -> None:
     incidents.create_incident(node, Principal.operator(), incident_data())
-    before, changes = count(node), count(node, Change)
+    before, changes = count(node), count(node, AuditEntry)
     with pytest.raises(InvalidInputError) as caught:
         run(node, EXAMPLES / "freedom_house_bad_rows.csv", mapping="freedom_house")
     found = errors_by_row(caught)
@@ -81,7 +81,7 @@ def test_a_failed_import_lists_every_bad_row_and_leaves_nothing(node: Node, tmp_
     assert "column 'Source URL'" in found[7]["sources.0.url"]
     assert "5 of 7 rows are invalid" in caught.value.message
     assert all(error.loc[0] == "freedom_house_bad_rows.csv" for error in caught.value.errors)
-    assert (count(node), count(node, Change)) == (before, changes)
+    assert (count(node), count(node, AuditEntry)) == (before, changes)
 
 
 def test_bad_rows_of_our_layout(node: Node, tmp_path: Path) -> None:
@@ -239,7 +239,7 @@ def test_five_thousand_rows_in_batches(node: Node, tmp_path: Path) -> None:
     assert count(node) == 5000
     assert progress == [*range(700, 5000, 700), 5000]
     with node.store.reading() as session:
-        change = session.scalars(select(Change).where(Change.action == "import")).one()
+        change = session.scalars(select(AuditEntry).where(AuditEntry.action == "import")).one()
     assert (change.entity, change.count, change.note) == ("incident", 5000, "many.csv")
 
 

@@ -14,7 +14,7 @@ from tnrwatch.services import actors, incidents, persons
 from tnrwatch.services.incidents import IncidentQuery
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
-from tnrwatch.store.models import Change
+from tnrwatch.store.models import AuditEntry
 
 from ..factories import incident_data
 
@@ -111,7 +111,9 @@ def test_writes_are_recorded_without_values(node: Node) -> None:
     incident_id = create(node)
     incidents.update_incident(node, ANALYST, incident_id, {"summary": "Name Surname was followed"})
     with node.store.reading() as session:
-        changes = session.scalars(select(Change).where(Change.entity_uuid == incident_id).order_by(Change.id)).all()
+        changes = session.scalars(
+            select(AuditEntry).where(AuditEntry.entity_uuid == incident_id).order_by(AuditEntry.id)
+        ).all()
     assert [change.action for change in changes] == ["create", "update"]
     assert changes[1].fields == ["summary"]
     assert "Surname" not in repr([(c.fields, c.note) for c in changes])

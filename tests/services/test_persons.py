@@ -12,7 +12,7 @@ from tnrwatch.errors import ConflictError, ForbiddenError, InvalidInputError
 from tnrwatch.services import persons
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
-from tnrwatch.store.models import Change, Person, PersonIdentity
+from tnrwatch.store.models import AuditEntry, Person, PersonIdentity
 
 OFFICER = Principal(account_id=None, username="off", role="officer")
 ANALYST = Principal(account_id=None, username="ana", role="analyst")
@@ -52,7 +52,7 @@ def test_identity_read_needs_a_caseworker_and_is_recorded(node: Node) -> None:
     assert opened.identity is not None
     assert opened.identity.full_name == "Zarina Example-Name"
     with node.store.reading() as session:
-        actions = session.scalars(select(Change.action).where(Change.entity_uuid == person.id)).all()
+        actions = session.scalars(select(AuditEntry.action).where(AuditEntry.entity_uuid == person.id)).all()
     assert "read-identity" in actions
 
 

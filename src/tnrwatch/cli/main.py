@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from tnrwatch.cli import db, demo, io, keys, serve, taxonomy, users
+from tnrwatch.cli import audit, db, demo, io, keys, serve, taxonomy, users
 
 app = typer.Typer(
     name="tnrwatch",
@@ -23,6 +23,7 @@ app.add_typer(users.tokens_app, name="tokens")
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(keys.reports_app, name="reports")
 app.add_typer(keys.jurisdictions_app, name="jurisdictions")
+app.add_typer(audit.app, name="audit")
 app.command("serve")(serve.serve)
 app.command("import")(io.import_command)
 app.command("export")(io.export_command)

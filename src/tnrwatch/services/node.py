@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from tnrwatch.crypto.vault import Vault
+from tnrwatch.services.changes import SEALER_INFO, Sealer
 from tnrwatch.settings import Settings
 from tnrwatch.store.db import Store
 from tnrwatch.taxonomy import Taxonomy, default_taxonomy
@@ -16,6 +18,14 @@ class Node:
     store: Store
     taxonomy: Taxonomy
     _vault: Vault | None = field(default=None, repr=False)
+    audit_sealer: Sealer = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # The audit log seals its head from inside any write transaction (services.changes): give them the key.
+        self.audit_sealer = Sealer(
+            self.settings.resolved_key_dir, dt.timedelta(minutes=self.settings.audit_seal_minutes)
+        )
+        self.store.write_session_info[SEALER_INFO] = self.audit_sealer
 
     @classmethod
     def open(cls, settings: Settings, taxonomy: Taxonomy | None = None) -> Node:

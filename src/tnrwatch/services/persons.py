@@ -15,7 +15,7 @@ from tnrwatch.crypto.vault import Sealed
 from tnrwatch.domain.person import PersonIdentity, PersonIn, PersonOut
 from tnrwatch.domain.validation import validate
 from tnrwatch.errors import ConflictError, NotFoundError
-from tnrwatch.services.changes import record_change
+from tnrwatch.services.changes import record_access, record_change
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal, require
 from tnrwatch.store.models import Person
@@ -86,7 +86,7 @@ def get_person(node: Node, principal: Principal, person_uuid: uuid.UUID, *, with
             sealed = Sealed(row.identity.key_id, row.identity.ciphertext)
             plaintext = node.vault.open_sealed(sealed, _associated_data(person_uuid))
             identity = PersonIdentity.model_validate(json.loads(plaintext))
-            record_change(session, principal, "read-identity", "person", person_uuid, ["identity"])
+            record_access(session, principal, "read-identity", "person", person_uuid)
         return _out(row, has_identity=row.identity is not None, identity=identity)
 
 

@@ -31,6 +31,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "report:read": _CASEWORKERS,
     "report:reply": _CASEWORKERS,
     "key:manage_own": _CASEWORKERS,
+    # Moving a report's case through its states (services/cases.py checks the jurisdiction).
+    "case:work": _CASEWORKERS,
+    # Giving a case to any officer of the jurisdiction, and the supervisor's dashboard (officers take cases themselves).
+    "case:supervise": frozenset({"supervisor"}),
+    # The audit log: who did what, never content; the operator (the CLI) may read it too, as every permission.
+    "audit:read": frozenset({"auditor", "admin"}),
 }
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -41,7 +41,7 @@ from tnrwatch.errors import (
     TnrwatchError,
     TooManyRequestsError,
 )
-from tnrwatch.services.changes import record_change
+from tnrwatch.services.changes import record_access, record_change
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal, require
 from tnrwatch.settings import Settings
@@ -50,6 +50,7 @@ from tnrwatch.store.models import (
     Base,
     Jurisdiction,
     RecipientKey,
+    Referral,
     Report,
     ReportKey,
     ReportMessage,
@@ -540,15 +541,28 @@ class Intake:
                 .limit(1)
             ).first()
             if found is None:
-                return _thread(session, report, b"", ""), None
-            sealed, key_id, public_key = found
-            return _thread(session, report, sealed, str(key_id)), RecipientOut(key_id, public_key)
+                thread, recipient = _thread(session, report, b"", ""), None
+            else:
+                sealed, key_id, public_key = found
+                thread, recipient = _thread(session, report, sealed, str(key_id)), RecipientOut(key_id, public_key)
+        self.record_read(principal, "read", "report", report.id)
+        return thread, recipient
 
     def officer_attachment(self, principal: Principal, report_id: uuid.UUID, attachment_id: uuid.UUID) -> Path:
         require(principal, "report:read")
         with self.node.store.reading() as session:
             report = _report_for(session, principal, report_id)
-            return self._attachment_file(session, report.id, attachment_id)
+            path = self._attachment_file(session, report.id, attachment_id)
+        self.record_read(principal, "read", "attachment", attachment_id, note=f"report {report.id}")
+        return path
+
+    def record_read(
+        self, principal: Principal, action: str, entity: str, entity_uuid: uuid.UUID, *, note: str = ""
+    ) -> None:
+        """Put a read of a report's ciphertext in the audit log before it is handed out (reads run in read
+        sessions; the log needs a write transaction of its own)."""
+        with self.node.store.writing() as session:
+            record_access(session, principal, action, entity, entity_uuid, note=note)
 
     def remove_stale_uploads(self) -> int:
         """Forget uploads never claimed by a report within a day, and their files."""
@@ -754,10 +768,20 @@ def _check_document(ciphertext: bytes, loc: tuple[str | int, ...]) -> list[Field
     return []
 
 
+def visible_to(jurisdiction: str) -> ColumnElement[bool]:
+    """The reports a jurisdiction's officers may read: its own, and those referred to it (services/cases.py)."""
+    referred = select(Referral.report_id).where(
+        Referral.kind == "focal_point", Referral.to_jurisdiction == jurisdiction
+    )
+    return or_(Report.jurisdiction_code == jurisdiction, Report.id.in_(referred))
+
+
 def _report_for(session: Session, principal: Principal, report_id: uuid.UUID | None) -> Report:
-    report = session.get(Report, report_id) if report_id else None
     # The same answer for "does not exist" and "another jurisdiction's": existence is not revealed across borders.
-    if report is None or report.jurisdiction_code != principal.jurisdiction:
+    report = None
+    if report_id is not None and principal.jurisdiction is not None:
+        report = session.scalar(select(Report).where(Report.id == report_id, visible_to(principal.jurisdiction)))
+    if report is None:
         raise NotFoundError("no such report in your jurisdiction")
     return report
 
@@ -823,7 +847,9 @@ def operator_thread(intake: Intake, report_id: uuid.UUID, key_id: uuid.UUID) -> 
         sealed = session.get(ReportKey, (report_id, key_id))
         if sealed is None:
             raise NotFoundError(f"the key {key_id} holds no copy of report {report_id}'s key")
-        return _thread(session, report, sealed.sealed, str(key_id))
+        thread = _thread(session, report, sealed.sealed, str(key_id))
+    intake.record_read(Principal.operator(), "decrypt", "report", report_id, note=f"key {key_id}")
+    return thread
 
 
 def list_all_reports(intake: Intake, jurisdiction: str | None = None) -> list[ReportSummary]:

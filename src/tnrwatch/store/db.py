@@ -41,6 +41,9 @@ class Store:
             self.engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False
         )
         self._checkpointer: _Checkpointer | None = None
+        # Copied into every write session's `info`: how the layers above reach their per-node helpers from a bare
+        # session (the audit log's sealer: `services.changes`), without the store knowing what they are.
+        self.write_session_info: dict[str, Any] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
@@ -62,7 +65,7 @@ class Store:
     @contextmanager
     def writing(self) -> Iterator[Session]:
         """A session whose transaction commits when the block ends and rolls back on any exception."""
-        with self._write_sessions() as session, session.begin():
+        with self._write_sessions(info=dict(self.write_session_info)) as session, session.begin():
             yield session
 
     def checkpoint_in_background(self, every: float = CHECKPOINT_SECONDS) -> None:

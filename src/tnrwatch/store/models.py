@@ -279,23 +279,44 @@ class ApiToken(Base):
     account: Mapped[Account] = relationship()
 
 
-class Change(Base):
-    """Who changed what, written by the one place services record writes (`services.changes`). Field names only,
-    never values: values may hold names or report content. The focal-point work hash-chains this into the audit log."""
+class AuditEntry(Base):
+    """One step in the tamper-evident audit log: who changed or read what, when. Written only by `services.changes`.
+    Field names only, never values, and no identity, report content or IP address: values may hold names. Each row's
+    `hash` covers its fields, its id and `prev_hash` (the hash of the row before it; see `store.audit_chain`), so ids
+    run 1, 2, 3 ... without gaps and the application sets them itself, under the append lock."""
 
-    __tablename__ = "change"
+    __tablename__ = "audit_entry"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    username: Mapped[str] = mapped_column(String(64))  # who, as they were called at the time
+    role: Mapped[str] = mapped_column(String(32))
+    jurisdiction: Mapped[str | None] = mapped_column(String(16))
     action: Mapped[str] = mapped_column(String(32))
     entity: Mapped[str] = mapped_column(String(32))
     entity_uuid: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     fields: Mapped[list[str]] = mapped_column(JSON, default=list)
     count: Mapped[int] = mapped_column(Integer, default=1)
     note: Mapped[str] = mapped_column(String(300), default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
 
     __table_args__ = (Index(None, "entity", "entity_uuid"), Index(None, "at"))
+
+
+class AuditSeal(Base):
+    """The audit chain's head signed with the node's Ed25519 key: an exported seal lets another party check later
+    that nothing up to `last_id` was rewritten."""
+
+    __tablename__ = "audit_seal"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    last_id: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    signature: Mapped[bytes] = mapped_column(LargeBinary(64))
 
 
 class Meta(Base):
@@ -371,12 +392,47 @@ class Report(Base):
     answers: Mapped[bytes] = mapped_column(LargeBinary)
     size: Mapped[int] = mapped_column(Integer)  # bytes of ciphertext, attachments included
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)  # rounded to the hour, moves with each message
+    # Staff times (exact: they say when the focal point acted, not when the reporter wrote).
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    first_action_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))  # the officer on it
 
     __table_args__ = (
         Index(None, "jurisdiction_code", "received_at"),
         Index(None, "received_at"),
         CheckConstraint("mode IN ('browser', 'plain')", name="mode"),
     )
+
+
+class CaseEvent(Base):
+    """One move of a report's case (domain/cases.py): who moved it, when, from which state to which."""
+
+    __tablename__ = "case_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    from_status: Mapped[str] = mapped_column(String(24))
+    to_status: Mapped[str] = mapped_column(String(24))
+
+
+class Referral(Base):
+    """A case referred to the police, a protection programme, legal aid or another jurisdiction's focal point (which
+    then sees the report: `to_jurisdiction`)."""
+
+    __tablename__ = "referral"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(16))
+    to_jurisdiction: Mapped[str | None] = mapped_column(
+        ForeignKey("jurisdiction.code", ondelete="RESTRICT"), index=True
+    )
+
+    __table_args__ = (CheckConstraint("kind IN ('police', 'protection', 'legal_aid', 'focal_point')", name="kind"),)
 
 
 class ReportKey(Base):

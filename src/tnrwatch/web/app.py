@@ -13,7 +13,7 @@ import tnrwatch
 from tnrwatch.services.node import Node
 from tnrwatch.settings import Settings
 from tnrwatch.web import health
-from tnrwatch.web.api import actors, docs, incidents, persons, status, taxonomy
+from tnrwatch.web.api import actors, audit, docs, incidents, persons, status, taxonomy
 from tnrwatch.web.api.deps import API_PREFIX
 from tnrwatch.web.errors import install_error_handlers
 from tnrwatch.web.middleware import RequestLog, SecurityHeaders
@@ -65,7 +65,7 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     app.include_router(plain.router)  # before `report`: /report/plain must not be read as a report page
     app.include_router(report.router)
     app.include_router(followup.router)
-    for module in (status, incidents, taxonomy, persons, actors):
+    for module in (status, incidents, taxonomy, persons, actors, audit):
         app.include_router(module.router)
     app.include_router(home.router)
     app.include_router(staff_pages.router)

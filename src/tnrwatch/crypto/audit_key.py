@@ -1,0 +1,67 @@
+"""The node's audit signing key (Ed25519), kept in the key directory and never in the database: whoever can write the
+database alone must not be able to forge a seal over a rewritten audit log. One file, `audit-signing.key` (the
+32-byte seed, mode 0600), made on first use."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from nacl.exceptions import CryptoError
+from nacl.signing import SigningKey, VerifyKey
+
+from tnrwatch.errors import ConfigurationError
+
+_FILE = "audit-signing.key"
+PUBLIC_KEY_BYTES = 32
+SIGNATURE_BYTES = 64
+
+
+def open_signing_key(key_dir: Path, *, create: bool = True) -> SigningKey:
+    """The node's signing key; made when missing unless `create` is False. Safe when two processes race to make it:
+    the file is created with O_EXCL, and the loser reads the winner's key."""
+    path = key_dir / _FILE
+    if not path.exists():
+        if not create:
+            raise ConfigurationError(f"no {_FILE} in {key_dir}: nothing on this node has been sealed yet")
+        key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            pass
+        else:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(bytes(SigningKey.generate()))
+                handle.flush()
+                os.fsync(handle.fileno())
+    seed = path.read_bytes()
+    if len(seed) != 32:
+        raise ConfigurationError(f"{path} is damaged: {len(seed)} bytes, expected 32")
+    return SigningKey(seed)
+
+
+def sign(key: SigningKey, payload: bytes) -> bytes:
+    """The detached 64-byte signature of `payload`."""
+    return bytes(key.sign(payload).signature)
+
+
+def public_key(key: SigningKey) -> bytes:
+    return bytes(key.verify_key)
+
+
+def is_valid(public: bytes, payload: bytes, signature: bytes) -> bool:
+    """Whether `signature` is `public`'s over `payload`; False for a malformed key or signature, never an error."""
+    if len(public) != PUBLIC_KEY_BYTES or len(signature) != SIGNATURE_BYTES:
+        return False
+    try:
+        VerifyKey(public).verify(payload, signature)
+    except CryptoError:  # a bad signature, or a "key" that is no curve point: either way not valid
+        return False
+    return True
+
+
+def fingerprint(public: bytes) -> str:
+    """A short, readable name of a public key, to compare over another channel (SHA-256, first 16 bytes, hex)."""
+    digest = hashlib.sha256(public).hexdigest()[:32]
+    return ":".join(digest[i : i + 4] for i in range(0, len(digest), 4))
