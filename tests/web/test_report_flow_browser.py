@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -136,6 +137,20 @@ def _prepare(home: Path, key_file: Path) -> str:
             wrapped_private_key=wrapped,
             key_id=key_id,
         )
+        # France's focal point can receive: the German officer shares the report with it.
+        french_public, french_private = envelope.new_key_pair()
+        french_id = uuid.uuid4()
+        recipient_keys.add_key(
+            node,
+            Principal.operator(),
+            jurisdiction="FR",
+            username=None,
+            public_key=french_public,
+            wrapped_private_key=keywrap.wrap(
+                french_private, PASSPHRASE, french_id, french_public, "interactive"
+            ).to_json(),
+            key_id=french_id,
+        )
     finally:
         node.close()
     body = {
@@ -256,6 +271,25 @@ def test_report_follow_up_and_officer_reading_in_the_browser_leave_no_plaintext(
     desk.locator("#messages").get_by_text(CANARY + " (officer)").wait_for(timeout=30_000)
     assert serious_axe_violations(desk) == []
 
+    # The officer shares the report with France's focal point (sealed in this page), then works the case to closed.
+    desk.select_option("#share-to", "FR")
+    desk.locator("#share-form button").click()
+    desk.locator("#share-status").get_by_text("Shared with").wait_for(timeout=30_000)
+    for target in ("acknowledged", "triaged", "under_verification", "verified"):
+        desk.locator(f"button[name=status][value={target}]").click()
+        desk.locator("#case-title").wait_for()
+    desk.select_option("#refer-kind", "police")
+    desk.locator("form[action$='/referrals'] button").click()
+    desk.locator(".staff-case li").get_by_text("the police").wait_for()
+    desk.locator("button[name=status][value=closed]").click()
+    history = desk.locator(".staff-history").inner_text()
+    assert "referred → closed" in history
+    assert "received → acknowledged" in history
+    assert serious_axe_violations(desk) == []
+    desk.goto(served.url + "/app/reports?status=closed")
+    assert desk.locator("table.staff-table tbody tr").count() == 1
+    assert serious_axe_violations(desk) == []
+
     # The reporter reads the officer's reply.
     page.goto(served.url + "/follow-up")
     page.fill("#receipt", receipt)
@@ -279,6 +313,14 @@ def test_report_follow_up_and_officer_reading_in_the_browser_leave_no_plaintext(
     assert saved["verified"]
     assert Path(saved["file"]).read_bytes() == file_bytes
     assert [m["author"] for m in body["messages"]] == ["reporter", "officer"]
+    with sqlite3.connect(served.home / "tnrwatch.sqlite3") as database:  # France holds a sealed copy now
+        referral = database.execute("SELECT kind, to_jurisdiction FROM referral ORDER BY id").fetchall()
+        copies = database.execute(
+            "SELECT count(*) FROM report_key JOIN recipient_key ON recipient_key.id = report_key.recipient_key_id "
+            "WHERE recipient_key.jurisdiction_code = 'FR'"
+        ).fetchone()
+    assert referral == [("focal_point", "FR"), ("police", None)]
+    assert copies == (1,)
 
     assert _leaks(served, _needles(receipt, file_bytes)) == []
     served.stop()  # the WAL is checkpointed into the database file on close: search both again

@@ -25,7 +25,7 @@ from tnrwatch.domain import cases
 from tnrwatch.errors import ConflictError, FieldError, ForbiddenError, InvalidInputError, NotFoundError
 from tnrwatch.services.changes import record_change
 from tnrwatch.services.node import Node
-from tnrwatch.services.policy import Principal, require
+from tnrwatch.services.policy import Principal, allowed, require
 from tnrwatch.services.reports import SealedKey, visible_to
 from tnrwatch.store.models import Account, CaseEvent, Jurisdiction, RecipientKey, Referral, Report, ReportKey
 from tnrwatch.store.types import utcnow
@@ -60,6 +60,7 @@ class InboxItem:
     urgent: bool
     overdue: bool  # not acknowledged, and the deadline has passed
     assigned_to: int | None
+    mode: str  # browser | plain (sealed by the server)
 
 
 @dataclass(frozen=True)
@@ -253,6 +254,7 @@ def inbox(
             report.urgent,
             report.status in cases.UNACKNOWLEDGED and report.acknowledge_by < now,
             report.assigned_to,
+            report.mode,
         )
         for report in reports
     )
@@ -378,3 +380,56 @@ def dashboard(node: Node, principal: Principal) -> Dashboard:
         unassigned_open=unassigned,
         officers=tuple(OfficerLoad(name, count, urgent_count) for name, count, urgent_count in loads),
     )
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """What the report page shows of the case."""
+
+    status: str
+    owner: bool  # the principal's jurisdiction holds the case (else it was referred to them)
+    assigned_to: str | None
+    moves: tuple[str, ...]  # the states the principal may move it to now
+    history: tuple[CaseEventOut, ...]
+    referrals: tuple[ReferralOut, ...]
+    colleagues: tuple[str, ...]  # the officers and supervisors who can be put on it
+
+
+def view(node: Node, principal: Principal, report_id: uuid.UUID) -> CaseView:
+    events = tuple(history(node, principal, report_id))
+    referred = tuple(referrals(node, principal, report_id))
+    jurisdiction = _jurisdiction(principal)
+    with node.store.reading() as session:
+        report = _visible_report(session, principal, report_id)
+        assigned = session.get(Account, report.assigned_to) if report.assigned_to is not None else None
+        colleagues = session.scalars(
+            select(Account.username)
+            .where(
+                Account.jurisdiction_code == jurisdiction,
+                Account.role.in_(("officer", "supervisor")),
+                Account.disabled.is_(False),
+            )
+            .order_by(Account.username)
+        ).all()
+    owner = report.jurisdiction_code == jurisdiction
+    may_move = owner and allowed(principal, "case:work")
+    return CaseView(
+        status=report.status,
+        owner=owner,
+        assigned_to=assigned.username if assigned is not None else None,
+        moves=tuple(sorted(cases.TRANSITIONS[report.status], key=cases.STATES.index)) if may_move else (),
+        history=events,
+        referrals=referred,
+        colleagues=tuple(colleagues),
+    )
+
+
+def usernames(node: Node, principal: Principal) -> dict[int, str]:
+    """The usernames of the principal's jurisdiction's accounts, by id (to show who a case is assigned to)."""
+    jurisdiction = _jurisdiction(principal)
+    with node.store.reading() as session:
+        rows = session.execute(
+            select(Account.id, Account.username).where(Account.jurisdiction_code == jurisdiction)
+        ).all()
+    names: dict[int, str] = dict(rows)
+    return names

@@ -11,17 +11,28 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from tnrwatch.errors import NotAuthenticatedError, TnrwatchError, TooManyRequestsError
-from tnrwatch.services import recipient_keys, staff_auth
+from tnrwatch.domain import cases as case_states
+from tnrwatch.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    NotAuthenticatedError,
+    TnrwatchError,
+    TooManyRequestsError,
+)
+from tnrwatch.services import cases, recipient_keys, staff_auth
+from tnrwatch.services.jurisdictions import list_jurisdictions
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal, allowed
-from tnrwatch.services.reports import Intake
+from tnrwatch.services.reports import Intake, SealedKey
 from tnrwatch.web.public.common import get_intake
 from tnrwatch.web.public.followup import thread_json
 from tnrwatch.web.public.schemas import B64
@@ -36,6 +47,7 @@ from tnrwatch.web.staff.session import (
 )
 
 router = APIRouter(include_in_schema=False)
+INBOX_PAGE = 50
 
 
 class ReplyIn(BaseModel):
@@ -120,18 +132,54 @@ def _signed_out(location: str) -> Response:
 @router.get("/app", response_class=HTMLResponse)
 @router.get("/app/reports", response_class=HTMLResponse)
 def reports_page(
-    request: Request, principal: Principal = Depends(staff_principal), intake: Intake = Depends(get_intake)
+    request: Request,
+    principal: Principal = Depends(staff_principal),
+    status: str | None = Query(None, max_length=24),
+    urgent: Literal["", "yes", "no"] = "",
+    overdue: bool = False,
+    mine: bool = False,
+    page: int = Query(1, ge=1, le=100_000),
 ) -> HTMLResponse:
-    reports = intake.list_reports(principal) if allowed(principal, "report:read") else []
-    keys = recipient_keys.list_keys(_node(request), username=principal.username)
+    """The inbox: the jurisdiction's reports and those referred to it, urgent first, then by deadline."""
+    node = _node(request)
+    keys = recipient_keys.list_keys(node, username=principal.username)
+    context: dict[str, Any] = {
+        "principal": principal,
+        "keys": [k for k in keys if k.status == "active"],
+        "states": case_states.STATES,
+        "labels": case_states.LABELS,
+        "acknowledge_days": node.settings.acknowledge_days,
+        "filters": {"status": status or "", "urgent": urgent, "overdue": overdue, "mine": mine},
+    }
+    context["filters"]["any"] = bool(status or urgent or overdue or mine)
+    if not allowed(principal, "report:read") or principal.jurisdiction is None:
+        empty = cases.Inbox((), 0, 0, 0)
+        return render_staff(request, "staff/reports.html", {**context, "inbox": empty, "page": 1, "pages": 1})
+    inbox = cases.inbox(
+        node,
+        principal,
+        status=status or None,
+        urgent={"yes": True, "no": False}.get(urgent),
+        overdue=overdue,
+        mine=mine,
+        limit=INBOX_PAGE,
+        offset=(page - 1) * INBOX_PAGE,
+    )
+    query = {k: v for k, v in {"status": status, "urgent": urgent, "overdue": overdue, "mine": mine}.items() if v}
+
+    def page_url(number: int) -> str:
+        return "/app/reports?" + urlencode({**{k: "1" if v is True else v for k, v in query.items()}, "page": number})
+
     return render_staff(
         request,
         "staff/reports.html",
         {
-            "principal": principal,
-            "reports": reports,
-            "keys": [k for k in keys if k.status == "active"],
-            "now": dt.datetime.now(dt.UTC),  # to mark reports not acknowledged in time
+            **context,
+            "inbox": inbox,
+            "officers": cases.usernames(node, principal),
+            "page": page,
+            "pages": max(1, -(-inbox.total // INBOX_PAGE)),
+            "page_url": page_url,
         },
     )
 
@@ -143,7 +191,21 @@ def report_page(
     principal: Principal = Depends(staff_principal),
     intake: Intake = Depends(get_intake),
 ) -> HTMLResponse:
+    return _report_page(request, principal, intake, report_id)
+
+
+def _report_page(
+    request: Request,
+    principal: Principal,
+    intake: Intake,
+    report_id: uuid.UUID,
+    *,
+    case_error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     thread, key = intake.officer_thread(principal, report_id)
+    case = cases.view(_node(request), principal, report_id)
+    targets = [j for j in list_jurisdictions(_node(request)) if j.can_receive and j.code != principal.jurisdiction]
     return render_staff(
         request,
         "staff/report.html",
@@ -152,8 +214,89 @@ def report_page(
             "report": thread.report,
             "has_key": key is not None,
             "now": dt.datetime.now(dt.UTC),
+            "labels": case_states.LABELS,
+            "owner": case.owner,
+            "moves": case.moves,
+            "history": case.history,
+            "referrals": case.referrals,
+            "assigned_name": case.assigned_to,
+            "colleagues": case.colleagues,
+            "referral_kinds": case_states.REFERRAL_KINDS,
+            "share_targets": targets,
+            "case_error": case_error,
         },
+        status_code=status_code,
     )
+
+
+@router.post("/app/reports/{report_id}/status", dependencies=[Depends(csrf_form)])
+def move_case(
+    request: Request,
+    report_id: uuid.UUID,
+    status: str = Form(max_length=24),
+    principal: Principal = Depends(staff_principal),
+    intake: Intake = Depends(get_intake),
+) -> Response:
+    return _case_action(
+        request, principal, intake, report_id, lambda: cases.move(_node(request), principal, report_id, status)
+    )
+
+
+@router.post("/app/reports/{report_id}/assign", dependencies=[Depends(csrf_form)])
+def assign_case(
+    request: Request,
+    report_id: uuid.UUID,
+    username: str = Form("", max_length=64),
+    principal: Principal = Depends(staff_principal),
+    intake: Intake = Depends(get_intake),
+) -> Response:
+    return _case_action(
+        request,
+        principal,
+        intake,
+        report_id,
+        lambda: cases.assign(_node(request), principal, report_id, username or None),
+    )
+
+
+@router.post("/app/reports/{report_id}/referrals", dependencies=[Depends(csrf_form)])
+def refer_case(
+    request: Request,
+    report_id: uuid.UUID,
+    kind: str = Form(max_length=16),
+    principal: Principal = Depends(staff_principal),
+    intake: Intake = Depends(get_intake),
+) -> Response:
+    """Referrals that send nothing (police, protection, legal aid); sharing with a focal point is the script's."""
+    return _case_action(
+        request, principal, intake, report_id, lambda: cases.refer(_node(request), principal, report_id, kind)
+    )
+
+
+def _case_action(
+    request: Request, principal: Principal, intake: Intake, report_id: uuid.UUID, action: Callable[[], object]
+) -> Response:
+    """Do a case action from a form, then show the report again: after a redirect, or at once with the refusal."""
+    try:
+        action()
+    except (ConflictError, InvalidInputError, ForbiddenError) as exc:
+        return _report_page(request, principal, intake, report_id, case_error=exc.message, status_code=exc.status)
+    return RedirectResponse(f"/app/reports/{report_id}#case-title", status_code=303)
+
+
+@router.get("/app/dashboard", response_class=HTMLResponse)
+def dashboard_page(request: Request, principal: Principal = Depends(staff_principal)) -> HTMLResponse:
+    board = cases.dashboard(_node(request), principal)
+    hours = sorted(board.urgent_first_action_hours)
+    median = hours[len(hours) // 2] if hours else None
+    context = {
+        "principal": principal,
+        "board": board,
+        "labels": case_states.LABELS,
+        "acknowledge_days": _node(request).settings.acknowledge_days,
+        "median_hours": median,
+    }
+    return render_staff(request, "staff/dashboard.html", context)
 
 
 @router.get("/app/keys", response_class=HTMLResponse)
@@ -225,3 +368,31 @@ def add_key(request: Request, body: KeyIn, principal: Principal = Depends(staff_
         label=body.label,
     )
     return {"ok": True, "id": str(key.id), "fingerprint": key.fingerprint}
+
+
+class SealedKeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    recipient: uuid.UUID
+    sealed: B64
+
+
+class ShareIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    to_jurisdiction: str = Field(max_length=16)
+    sealed_keys: list[SealedKeyIn] = Field(max_length=100)
+
+
+@router.post("/app/api/reports/{report_id}/referrals", status_code=201, dependencies=[Depends(csrf_header)])
+def share_with_focal_point(
+    request: Request, report_id: uuid.UUID, body: ShareIn, principal: Principal = Depends(staff_principal)
+) -> dict[str, Any]:
+    """A referral to another jurisdiction's focal point, with the report key sealed to its keys in the browser."""
+    referral = cases.refer(
+        _node(request),
+        principal,
+        report_id,
+        "focal_point",
+        to_jurisdiction=body.to_jurisdiction,
+        sealed_keys=[SealedKey(key.recipient, key.sealed) for key in body.sealed_keys],
+    )
+    return {"ok": True, "id": referral.id, "to_jurisdiction": referral.to_jurisdiction}

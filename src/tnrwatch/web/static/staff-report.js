@@ -432,6 +432,61 @@
     }
   }
 
+  // -- sharing with another focal point ----------------------------------------------------------------------------
+
+  const shareForm = el('share-form');
+
+  /** Seal the report key to each active key of another focal point (as the reporter's browser did for ours) and
+   * record the referral: its officers can then read the report. The server never sees the report key. */
+  async function share(event) {
+    event.preventDefault();
+    const select = el('share-to');
+    const error = el('share-error');
+    const status = el('share-status');
+    clearError(select, error);
+    say(status, '');
+    const code = select.value;
+    if (!code) {
+      setError(select, error, 'Choose a focal point.');
+      return;
+    }
+    if (reportKey === null) {
+      say(status, 'Unlock your key first.', true);
+      return;
+    }
+    const button = shareForm.querySelector('button');
+    button.disabled = true;
+    try {
+      const keysResponse = await fetch(`/report/api/jurisdictions/${encodeURIComponent(code)}`, {
+        headers: { Accept: 'application/json' }, credentials: 'omit', cache: 'no-store',
+      });
+      if (keysResponse.status !== 200) {
+        say(status, `Not shared: that focal point cannot receive reports now. ${await failureText(keysResponse)}`, true);
+        return;
+      }
+      const keys = (await keysResponse.json()).keys;
+      const sealedKeys = keys.map((key) => ({
+        recipient: key.id,
+        sealed: TnrCrypto.b64(TnrCrypto.sealReportKey(reportKey, TnrCrypto.unb64(key.public_key), reportId, key.id)),
+      }));
+      const response = await fetch(`/app/api/reports/${reportId}/referrals`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRF-Token': csrfToken },
+        body: JSON.stringify({ to_jurisdiction: code, sealed_keys: sealedKeys }),
+      });
+      if (response.status !== 201) {
+        say(status, `Not shared. ${await failureText(response)}`, true);
+        return;
+      }
+      say(status, `Shared with ${select.options[select.selectedIndex].text}: its officers can now read this report. ` +
+        'Reload the page to see the referral in the case.');
+    } catch (_) {
+      say(status, 'Not shared: the connection failed. Try again.', true);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   // -- leaving the page --------------------------------------------------------------------------------------------
 
   /** Forget the keys and everything decrypted. A page restored from the back/forward cache asks for the passphrase
@@ -455,5 +510,6 @@
 
   unlockForm.addEventListener('submit', unlock);
   replyForm.addEventListener('submit', reply);
+  if (shareForm) shareForm.addEventListener('submit', share);
   window.addEventListener('pagehide', forget);
 }());
