@@ -81,7 +81,7 @@ def test_a_demo_officer_signs_in_with_totp(runner: CliRunner, node: Node, settin
     first = runner.invoke(app, ["demo", "credentials"])
     assert first.exit_code == 0, first.output
     kept = json.loads((settings.home / "demo-staff.json").read_text())
-    assert set(kept) == {"officer.de", "officer.fr", "analyst.eu", "auditor"}
+    assert set(kept) == {"officer.de", "officer.fr", "supervisor.de", "analyst.eu", "auditor"}
     officer = kept["officer.de"]
     assert officer["totp_uri"].startswith("otpauth://totp/tnrwatch:officer.de?secret=" + officer["totp_secret"])
     assert officer["totp_secret"] in first.stderr
