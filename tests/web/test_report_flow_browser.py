@@ -9,6 +9,7 @@ JavaScript off (the plain form), where the server seals on arrival.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -313,7 +314,7 @@ def test_report_follow_up_and_officer_reading_in_the_browser_leave_no_plaintext(
     assert saved["verified"]
     assert Path(saved["file"]).read_bytes() == file_bytes
     assert [m["author"] for m in body["messages"]] == ["reporter", "officer"]
-    with sqlite3.connect(served.home / "tnrwatch.sqlite3") as database:  # France holds a sealed copy now
+    with contextlib.closing(sqlite3.connect(served.home / "tnrwatch.sqlite3")) as database:  # France holds a copy now
         referral = database.execute("SELECT kind, to_jurisdiction FROM referral ORDER BY id").fetchall()
         copies = database.execute(
             "SELECT count(*) FROM report_key JOIN recipient_key ON recipient_key.id = report_key.recipient_key_id "
