@@ -5,13 +5,12 @@ database alone must not be able to forge a seal over a rewritten audit log. One 
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 from nacl.exceptions import CryptoError
 from nacl.signing import SigningKey, VerifyKey
 
-from tnrwatch.errors import ConfigurationError
+from tnrwatch.crypto import keyfiles
 
 _FILE = "audit-signing.key"
 PUBLIC_KEY_BYTES = 32
@@ -21,23 +20,8 @@ SIGNATURE_BYTES = 64
 def open_signing_key(key_dir: Path, *, create: bool = True) -> SigningKey:
     """The node's signing key; made when missing unless `create` is False. Safe when two processes race to make it:
     the file is created with O_EXCL, and the loser reads the winner's key."""
-    path = key_dir / _FILE
-    if not path.exists():
-        if not create:
-            raise ConfigurationError(f"no {_FILE} in {key_dir}: nothing on this node has been sealed yet")
-        key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first
-            pass
-        else:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(bytes(SigningKey.generate()))
-                handle.flush()
-                os.fsync(handle.fileno())
-    seed = path.read_bytes()
-    if len(seed) != 32:
-        raise ConfigurationError(f"{path} is damaged: {len(seed)} bytes, expected 32")
+    missing = f"no {_FILE} in {key_dir}: nothing on this node has been sealed yet"
+    seed = keyfiles.read_or_make(key_dir / _FILE, 32, create=create, missing=missing)
     return SigningKey(seed)
 
 
