@@ -19,7 +19,7 @@ from tnrwatch.errors import (
     PayloadTooLargeError,
     TooManyRequestsError,
 )
-from tnrwatch.services import accounts, plain_reports, recipient_keys, report_reader
+from tnrwatch.services import accounts, cases, plain_reports, recipient_keys, report_reader
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
 from tnrwatch.services.reports import (
@@ -162,9 +162,9 @@ def test_a_report_reaches_every_officer_of_its_jurisdiction_and_only_them(node: 
         assert decrypted.answers["what"]["description"] == CANARY
     with pytest.raises(NotFoundError):
         intake.officer_thread(claire.principal, sent.report_id)
-    assert [r.id for r in intake.list_reports(alice.principal)] == [sent.report_id]
-    assert intake.list_reports(claire.principal) == []
-    summary = intake.list_reports(alice.principal)[0]
+    assert [item.id for item in cases.inbox(node, alice.principal).items] == [sent.report_id]
+    assert cases.inbox(node, claire.principal).items == ()
+    summary = intake.officer_thread(alice.principal, sent.report_id)[0].report
     assert summary.urgent
     assert summary.attachments == 1
     assert summary.received_at.minute == 0

@@ -26,6 +26,7 @@ from tnrwatch.services.changes import seal_head
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal, require
 from tnrwatch.store.audit_chain import (
+    FIELDS,
     GENESIS_HASH,
     ChainEntry,
     canonical_time,
@@ -355,21 +356,7 @@ def _reason(exc: Exception) -> str:
 
 
 def _chain_entry(row: AuditEntry) -> ChainEntry:
-    return ChainEntry(
-        id=row.id,
-        at=row.at,
-        account_id=row.account_id,
-        username=row.username,
-        role=row.role,
-        jurisdiction=row.jurisdiction,
-        action=row.action,
-        entity=row.entity,
-        entity_uuid=row.entity_uuid,
-        fields=list(row.fields),
-        count=row.count,
-        note=row.note,
-        prev_hash=row.prev_hash,
-    )
+    return ChainEntry(**{name: getattr(row, name) for name in FIELDS})
 
 
 def _entry_out(row: AuditEntry) -> AuditEntryOut:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from tnrwatch.crypto import audit_key
 from tnrwatch.services.policy import Principal
-from tnrwatch.store.audit_chain import GENESIS_HASH, ChainEntry, entry_hash, seal_payload
+from tnrwatch.store.audit_chain import FIELDS, GENESIS_HASH, ChainEntry, entry_hash, seal_payload
 from tnrwatch.store.models import AuditEntry, AuditSeal
 from tnrwatch.store.types import utcnow
 
@@ -113,12 +113,9 @@ def _append(
         note=note or ("via the command line" if principal.account_id is None else ""),
         prev_hash=prev_hash,
     )
-    row = AuditEntry(**{name: getattr(entry, name) for name in _ENTRY_COLUMNS}, hash=entry_hash(entry))
+    row = AuditEntry(**{name: getattr(entry, name) for name in FIELDS}, hash=entry_hash(entry))
     session.add(row)
     _seal_if_due(session, row)
-
-
-_ENTRY_COLUMNS = tuple(ChainEntry.__dataclass_fields__)
 
 
 def _lock_chain(session: Session) -> None:

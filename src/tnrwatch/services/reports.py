@@ -34,7 +34,6 @@ from tnrwatch.crypto.intake import IntakeKeys
 from tnrwatch.errors import (
     ConflictError,
     FieldError,
-    ForbiddenError,
     InvalidInputError,
     NotFoundError,
     PayloadTooLargeError,
@@ -513,19 +512,6 @@ class Intake:
         return self.attachment_path(attachment_id)
 
     # -- officers -----------------------------------------------------------------------------------------------------
-
-    def list_reports(self, principal: Principal, *, limit: int = 200) -> list[ReportSummary]:
-        require(principal, "report:read")
-        if principal.jurisdiction is None:
-            raise ForbiddenError("reports are read by the officers of their jurisdiction")
-        with self.node.store.reading() as session:
-            reports = session.scalars(
-                select(Report)
-                .where(Report.jurisdiction_code == principal.jurisdiction)
-                .order_by(Report.urgent.desc(), Report.received_at.desc(), Report.id)
-                .limit(limit)
-            ).all()
-            return [_summary(session, report) for report in reports]
 
     def officer_thread(self, principal: Principal, report_id: uuid.UUID) -> tuple[Thread, RecipientOut | None]:
         """The report's ciphertext and the sealed copy of its key for one of the officer's own keys (None when

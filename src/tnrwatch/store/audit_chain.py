@@ -14,7 +14,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 GENESIS_HASH = "0" * 64
@@ -41,6 +41,9 @@ class ChainEntry:
 
     def with_id(self, entry_id: int) -> ChainEntry:
         return replace(self, id=entry_id)
+
+
+FIELDS: tuple[str, ...] = tuple(field.name for field in fields(ChainEntry))  # the audit_entry columns it covers
 
 
 def canonical_time(moment: dt.datetime) -> str:

@@ -48,7 +48,6 @@ from tnrwatch.web.public.schemas import ReportIn
 
 log = logging.getLogger("tnrwatch.web.public.intake")
 
-REPORTS_ROUTE = "/report/api/reports"
 DEPTH = 2  # groups in flight: one being stored, one on its way
 MAX_BODY_BYTES = 2 * MAX_DOCUMENT_BYTES  # a report's JSON: 1 MiB of answers in base64, its sealed keys, the rest
 MAX_GROUP_BYTES = 16 * 1024 * 1024  # a group is sent when it holds MAX_GROUP reports or this many bytes

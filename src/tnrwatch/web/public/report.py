@@ -20,10 +20,11 @@ from tnrwatch.services.reports import MAX_PART_BYTES, Intake
 from tnrwatch.web import i18n
 from tnrwatch.web.public.common import PublicRoute, get_intake, intake_of, log_refusal, render
 from tnrwatch.web.public.form import answer_choices, country_choices
-from tnrwatch.web.public.intake_writer import MAX_BODY_BYTES, REPORTS_ROUTE, ReportWriter
+from tnrwatch.web.public.intake_writer import MAX_BODY_BYTES, ReportWriter
 from tnrwatch.web.public.schemas import UploadIn
 
 router = APIRouter(route_class=PublicRoute, include_in_schema=False)
+REPORTS_ROUTE = "/report/api/reports"
 
 
 # -- the report itself: registered first, since FastAPI tries routes in order and this is the busiest one --------------
