@@ -162,7 +162,9 @@ def test_a_report_reaches_every_officer_of_its_jurisdiction_and_only_them(node: 
         assert decrypted.answers["what"]["description"] == CANARY
     with pytest.raises(NotFoundError):
         intake.officer_thread(claire.principal, sent.report_id)
-    assert [item.id for item in cases.inbox(node, alice.principal).items] == [sent.report_id]
+    (item,) = cases.inbox(node, alice.principal).items
+    assert (item.id, item.files, item.messages, item.mode) == (sent.report_id, 1, 0, "browser")
+    assert item.size > len(data)  # the ciphertext, the file included
     assert cases.inbox(node, claire.principal).items == ()
     summary = intake.officer_thread(alice.principal, sent.report_id)[0].report
     assert summary.urgent

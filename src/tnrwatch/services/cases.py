@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tnrwatch.crypto import envelope
 from tnrwatch.domain import cases
@@ -27,7 +27,17 @@ from tnrwatch.services.changes import record_change
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal, allowed, require
 from tnrwatch.services.reports import SealedKey, visible_to
-from tnrwatch.store.models import Account, CaseEvent, Jurisdiction, RecipientKey, Referral, Report, ReportKey
+from tnrwatch.store.models import (
+    Account,
+    Attachment,
+    CaseEvent,
+    Jurisdiction,
+    RecipientKey,
+    Referral,
+    Report,
+    ReportKey,
+    ReportMessage,
+)
 from tnrwatch.store.types import utcnow
 
 MAX_PAGE = 200
@@ -61,6 +71,9 @@ class InboxItem:
     overdue: bool  # not acknowledged, and the deadline has passed
     assigned_to: int | None
     mode: str  # browser | plain (sealed by the server)
+    size: int  # bytes of ciphertext, files included
+    messages: int
+    files: int
 
 
 @dataclass(frozen=True)
@@ -244,6 +257,9 @@ def inbox(
         owned = select(Report).where(Report.jurisdiction_code == jurisdiction)  # the deadlines are the owner's
         overdue_count = _count(session, owned.where(_overdue(now)))
         urgent_open = _count(session, owned.where(Report.urgent.is_(True), Report.status.in_(cases.OPEN)))
+        ids = [report.id for report in reports]
+        messages = _counts_by_report(session, ReportMessage.report_id, ids)
+        files = _counts_by_report(session, Attachment.report_id, ids)
     items = tuple(
         InboxItem(
             report.id,
@@ -255,6 +271,9 @@ def inbox(
             report.status in cases.UNACKNOWLEDGED and report.acknowledge_by < now,
             report.assigned_to,
             report.mode,
+            report.size,
+            messages.get(report.id, 0),
+            files.get(report.id, 0),
         )
         for report in reports
     )
@@ -263,6 +282,17 @@ def inbox(
 
 def _overdue(now: dt.datetime) -> ColumnElement[bool]:
     return and_(Report.status.in_(cases.UNACKNOWLEDGED), Report.acknowledge_by < now)
+
+
+def _counts_by_report(
+    session: Session, column: InstrumentedAttribute[uuid.UUID], ids: list[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """How many rows (messages, attachments) each of a page's reports has: one query for the page."""
+    if not ids:
+        return {}
+    rows = session.execute(select(column, func.count()).where(column.in_(ids)).group_by(column)).all()
+    counts: dict[uuid.UUID, int] = dict(rows)
+    return counts
 
 
 def _count(session: Session, query: Select[Report]) -> int:
