@@ -495,3 +495,15 @@ class SpentChallenge(Base):
 
     nonce: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+# -- coding: incidents coded from a report (migration 0006) -----------------------------------------------------------
+
+
+# -- case notes, tasks and notifications (migration 0007) -------------------------------------------------------------
+
+
+# -- evidence and its custody log (migration 0008) --------------------------------------------------------------------
+
+
+# -- retention by crypto-shredding (migration 0009) -------------------------------------------------------------------

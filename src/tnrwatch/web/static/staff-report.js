@@ -382,6 +382,7 @@
       say(unlockStatus, 'Your key is unlocked for this page only. It is forgotten when you leave the page.');
       content.hidden = false;
       el('content-title').focus();
+      announce('tnr:report-unlocked', { answers });
     } catch (_) {
       say(unlockStatus, 'Something went wrong while opening the report. Reload the page and try again.', true);
     } finally {
@@ -487,11 +488,21 @@
     }
   }
 
+  // -- the other parts of the case page (notes, evidence, coding) ---------------------------------------------------
+
+  /** Tell the case page's other scripts (ours, same origin: the CSP allows no other) that the report was opened or
+   * forgotten. They get the report key through `key()`, which answers null once the page forgot it: none of them
+   * keeps a copy, and `tnr:report-locked` tells them to wipe what they decrypted. */
+  function announce(name, detail) {
+    document.dispatchEvent(new CustomEvent(name, { detail: { reportId, key: () => reportKey, ...detail } }));
+  }
+
   // -- leaving the page --------------------------------------------------------------------------------------------
 
   /** Forget the keys and everything decrypted. A page restored from the back/forward cache asks for the passphrase
    * again. */
   function forget() {
+    announce('tnr:report-locked', {});
     if (privateKey !== null) sodium.memzero(privateKey);
     if (reportKey !== null) sodium.memzero(reportKey);
     privateKey = null;
