@@ -53,6 +53,12 @@ class Settings(BaseSettings):
         "Empty: `attachments/` under TNRWATCH_HOME.",
     )
     max_attachment_mb: int = Field(500, ge=1, le=10_000, description="Largest file a reporter may attach, in MiB.")
+    evidence_dir: Path | None = Field(
+        None,
+        description="Folder for evidence files staff add to a report (ciphertext only, encrypted in their browser). "
+        "Empty: `evidence/` under TNRWATCH_HOME, next to the attachment folder.",
+    )
+    max_evidence_mb: int = Field(500, ge=1, le=10_000, description="Largest evidence file staff may add, in MiB.")
     max_attachments: int = Field(20, ge=0, le=200, description="Most files one report or message may carry.")
     report_pow_bits: int = Field(
         18,
@@ -74,6 +80,13 @@ class Settings(BaseSettings):
         le=10_080,
         description="Minutes between signed seals of the audit log's head: a write after that long seals the log "
         "again with the node's key (0: seal at every write).",
+    )
+    scheduled_minutes: int = Field(
+        60,
+        ge=0,
+        le=1440,
+        description="Minutes between runs of the server's scheduled jobs (retention's shredding of raw reports, "
+        "overdue acknowledgements); 0 runs none (run `tnrwatch retention run` from cron instead).",
     )
     key_wrap_strength: Literal["interactive", "moderate", "sensitive"] = Field(
         "moderate",
@@ -103,6 +116,10 @@ class Settings(BaseSettings):
     @property
     def resolved_attachment_dir(self) -> Path:
         return self.attachment_dir or self.home / "attachments"
+
+    @property
+    def resolved_evidence_dir(self) -> Path:
+        return self.evidence_dir or self.home / "evidence"
 
 
 def settings_reference() -> str:

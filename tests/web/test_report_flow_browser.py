@@ -276,6 +276,33 @@ def test_report_follow_up_and_officer_reading_in_the_browser_leave_no_plaintext(
     desk.select_option("#share-to", "FR")
     desk.locator("#share-form button").click()
     desk.locator("#share-status").get_by_text("Shared with").wait_for(timeout=30_000)
+
+    # The officer codes an incident from what they read, in the coding form, and finds it on the case page.
+    case_url = desk.url
+    desk.locator("#code-incident").click()
+    desk.wait_for_url("**/incidents/new")
+    _fill_coding_form(desk)
+    _screenshot(desk, tmp_path, "coding-form")
+    assert serious_axe_violations(desk) == []
+    desk.locator("#coding-form button[type=submit]").first.click()
+    desk.locator("#coding").get_by_text(INCIDENT_TITLE).wait_for()
+    assert "Coded by officer.de" in desk.locator("#coding").inner_text()
+    _screenshot(desk.locator("#coding"), tmp_path, "case-coding-section")
+    # Coding the same again stops at the duplicate step, which names the incident and why.
+    desk.locator("#code-incident").click()
+    _fill_coding_form(desk)
+    desk.locator("#coding-form button[type=submit]").first.click()
+    duplicates = desk.locator("#duplicates")
+    duplicates.wait_for()
+    assert INCIDENT_TITLE in duplicates.inner_text()
+    assert "Already linked to this report." in duplicates.inner_text()
+    assert "the same place: Hamburg, Germany" in duplicates.inner_text()
+    _screenshot(desk, tmp_path, "coding-duplicates")
+    assert serious_axe_violations(desk) == []
+    desk.goto(case_url)
+    desk.locator("#case-title").wait_for()
+    assert desk.locator("#coding tbody tr").count() == 1
+
     for target in ("acknowledged", "triaged", "under_verification", "verified"):
         desk.locator(f"button[name=status][value={target}]").click()
         desk.locator("#case-title").wait_for()
@@ -354,6 +381,37 @@ def test_the_plain_form_without_javascript_stores_no_plaintext(browser: Any, ser
     assert json.loads(decrypted.stdout)["answers"]["what"]["description"] == CANARY
     served.stop()
     assert _leaks(served, _needles(receipt, file_bytes)) == []
+
+
+INCIDENT_TITLE = "Reporter followed home from the station by two men"
+
+
+def _fill_coding_form(desk: Any) -> None:
+    desk.fill("#f-title", INCIDENT_TITLE)
+    desk.fill("#f-date_start", "2026-10-01")
+    desk.select_option("#f-date_precision", "month")
+    desk.select_option("#f-origin_countries", ["IR"])
+    desk.select_option("#f-geo_precision", "place")
+    desk.fill("#f-place", "Hamburg")
+    desk.check("input[name=tactics][value=stalking]")
+    desk.check("input[name=tactics][value=threats]")
+    desk.select_option("#f-verification", "reported")
+    desk.fill("#f-sources-0-title", "Report to the focal point")
+    desk.select_option("#f-sources-0-reliability", "C")
+    desk.select_option("#f-sources-0-credibility", "3")
+    desk.select_option("#f-new_persons-0-role", "target")
+    desk.check("#f-new_persons-0-at_risk")
+
+
+def _screenshot(target: Any, tmp_path: Path, name: str) -> None:
+    """A page or a part of one, in the test's directory (TNRWATCH_SCREENSHOTS=dir keeps copies)."""
+    keep = os.environ.get("TNRWATCH_SCREENSHOTS")
+    folder = Path(keep) if keep else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    if hasattr(target, "set_viewport_size"):
+        target.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    else:
+        target.screenshot(path=str(folder / f"{name}.png"))
 
 
 def _only_report_id(node: Node) -> str:

@@ -21,7 +21,7 @@ from tnrwatch.crypto import envelope, keywrap
 from tnrwatch.errors import InvalidInputError, NotFoundError
 from tnrwatch.interop.strip import strip_metadata
 from tnrwatch.services import jurisdictions as jurisdiction_service
-from tnrwatch.services import recipient_keys, report_reader
+from tnrwatch.services import recipient_keys, report_reader, retention
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
 from tnrwatch.services.reports import Intake, list_all_reports, operator_thread
@@ -305,10 +305,32 @@ def list_jurisdictions() -> None:
             rows = jurisdiction_service.list_jurisdictions(node)
         finally:
             node.close()
-    table = Table("code", "name", "kind", "country", "active keys", "receives reports")
+    table = Table("code", "name", "kind", "country", "active keys", "receives reports", "retention")
     for j in rows:
-        table.add_row(j.code, j.name, j.kind, j.country or "", str(j.active_keys), "yes" if j.can_receive else "no")
+        kept = "kept" if j.retention_days is None else f"{j.retention_days} days after closing"
+        table.add_row(
+            j.code, j.name, j.kind, j.country or "", str(j.active_keys), "yes" if j.can_receive else "no", kept
+        )
     out.print(table)
+
+
+@jurisdictions_app.command("set-retention")
+def set_retention(
+    code: str = typer.Argument(..., help="e.g. DE"),
+    days: int | None = typer.Option(None, "--days", help="Shred a closed case's raw report this many days after."),
+    keep: bool = typer.Option(False, "--keep", help="Keep raw reports (no retention period)."),
+) -> None:
+    """Set how long a jurisdiction keeps the raw report of a closed case before it is shredded."""
+    if (days is None) == (not keep):
+        err.print("give either --days N or --keep")
+        raise typer.Exit(2)
+    with handle_errors():
+        node = Node.open(load_settings())
+        try:
+            retention.set_retention(node, Principal.operator(), code, None if keep else days)
+        finally:
+            node.close()
+    err.print(f"{code}: raw reports " + ("kept" if keep else f"shredded {days} days after their case closes"))
 
 
 @jurisdictions_app.command("add")

@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from tnrwatch.cli import audit, db, demo, io, keys, serve, taxonomy, users
+from tnrwatch.cli import audit, db, demo, evidence, io, keys, retention, serve, taxonomy, users
 
 app = typer.Typer(
     name="tnrwatch",
@@ -24,6 +24,8 @@ app.add_typer(keys.keys_app, name="keys")
 app.add_typer(keys.reports_app, name="reports")
 app.add_typer(keys.jurisdictions_app, name="jurisdictions")
 app.add_typer(audit.app, name="audit")
+app.add_typer(evidence.app, name="evidence")
+app.add_typer(retention.app, name="retention")
 app.command("serve")(serve.serve)
 app.command("import")(io.import_command)
 app.command("export")(io.export_command)

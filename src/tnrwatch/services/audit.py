@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import json
 import os
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,12 +117,38 @@ def public_key(node: Node) -> bytes:
     return audit_key.public_key(node.audit_sealer.key)
 
 
-def list_entries(node: Node, principal: Principal, *, limit: int = 50, before: int | None = None) -> AuditPage:
+@dataclass(frozen=True)
+class AuditFilter:
+    """Narrow the log to one account, one kind of record, one action or one record (all optional)."""
+
+    username: str | None = None
+    entity: str | None = None
+    action: str | None = None
+    entity_uuid: uuid.UUID | None = None
+
+
+def list_entries(
+    node: Node,
+    principal: Principal,
+    *,
+    limit: int = 50,
+    before: int | None = None,
+    where: AuditFilter | None = None,
+) -> AuditPage:
     """The newest entries first; `before` continues below an id from the previous page."""
     require(principal, "audit:read")
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if before is not None:
         query = query.where(AuditEntry.id < before)
+    if where is not None:
+        if where.username:
+            query = query.where(AuditEntry.username == where.username)
+        if where.entity:
+            query = query.where(AuditEntry.entity == where.entity)
+        if where.action:
+            query = query.where(AuditEntry.action == where.action)
+        if where.entity_uuid is not None:
+            query = query.where(AuditEntry.entity_uuid == where.entity_uuid)
     with node.store.reading() as session:
         rows = session.scalars(query).all()
     items = [_entry_out(row) for row in rows]

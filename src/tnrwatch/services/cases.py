@@ -23,10 +23,11 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from tnrwatch.crypto import envelope
 from tnrwatch.domain import cases
 from tnrwatch.errors import ConflictError, FieldError, ForbiddenError, InvalidInputError, NotFoundError
+from tnrwatch.services import evidence, notifications
 from tnrwatch.services.changes import record_change
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal, allowed, require
-from tnrwatch.services.reports import SealedKey, visible_to
+from tnrwatch.services.reports import SealedKey, visible_to, wrap_copy
 from tnrwatch.store.models import (
     Account,
     Attachment,
@@ -124,7 +125,10 @@ def refer(
         if report.status == cases.CLOSED:
             raise ConflictError("the case is closed; reopen it (triaged) to refer it")
         if kind == "focal_point":
-            _share(session, report, to_jurisdiction, sealed_keys)
+            _share(node, session, report, to_jurisdiction, sealed_keys)
+            if to_jurisdiction is not None:  # always, once _share accepted it
+                notifications.notify_referral(session, report.id, to_jurisdiction)
+                evidence.record_shared(session, principal, report.id, to_jurisdiction)  # its officers can read it now
         referral = Referral(
             report_id=report.id,
             at=utcnow(),
@@ -168,7 +172,9 @@ def _move(session: Session, principal: Principal, report: Report, target: str) -
     record_change(session, principal, "update", "report", report.id, ["status"], note=f"{current} -> {target}")
 
 
-def _share(session: Session, report: Report, to_jurisdiction: str | None, sealed_keys: Sequence[SealedKey]) -> None:
+def _share(
+    node: Node, session: Session, report: Report, to_jurisdiction: str | None, sealed_keys: Sequence[SealedKey]
+) -> None:
     """Give another jurisdiction's active keys their sealed copies of the report key (checked for shape only)."""
     if to_jurisdiction is None or to_jurisdiction == report.jurisdiction_code:
         raise InvalidInputError(
@@ -199,7 +205,11 @@ def _share(session: Session, report: Report, to_jurisdiction: str | None, sealed
         raise InvalidInputError("the sealed keys are malformed", errors)
     held = set(session.scalars(select(ReportKey.recipient_key_id).where(ReportKey.report_id == report.id)))
     session.add_all(
-        ReportKey(report_id=report.id, recipient_key_id=key.recipient, sealed=key.sealed)
+        ReportKey(
+            report_id=report.id,
+            recipient_key_id=key.recipient,
+            sealed=wrap_copy(node, report, key.sealed, str(key.recipient)),
+        )
         for key in sealed_keys
         if key.recipient not in held
     )

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from tnrwatch.domain.filters import IncidentFilter
 from tnrwatch.errors import FieldError, InvalidInputError
 from tnrwatch.interop.writers import EXPORT_FORMATS, ExportInfo, open_writer
+from tnrwatch.services.incidents import visible_incidents
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal, require
 from tnrwatch.store import queries
@@ -49,7 +50,7 @@ def export_incidents(
             "unknown export format", [FieldError(("format",), f"use one of: {', '.join(EXPORT_FORMATS)}")]
         )
     with node.store.reading() as session:
-        where = queries.conditions(flt, node.taxonomy, node.store.dialect)
+        where = queries.conditions(flt, node.taxonomy, node.store.dialect) + visible_incidents(principal)
         total = queries.count(session, where)
         any_synthetic = select(Incident.id).where(*where, Incident.synthetic.is_(True)).limit(1)
         info = ExportInfo(

@@ -11,17 +11,25 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from tnrwatch.domain.countries import country_name
 from tnrwatch.domain.filters import FACET_NAMES, SORT_KEYS, IncidentFilter
 from tnrwatch.domain.incident import INCIDENT_FIELDS, IncidentIn, IncidentOut
 from tnrwatch.domain.validation import validate
-from tnrwatch.errors import ConflictError, FieldError, InvalidInputError, NotFoundError, PreconditionFailedError
+from tnrwatch.errors import (
+    ConflictError,
+    FieldError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    PreconditionFailedError,
+)
 from tnrwatch.services.changes import record_change
 from tnrwatch.services.node import Node
-from tnrwatch.services.policy import Principal, require
+from tnrwatch.services.persons import visible_persons
+from tnrwatch.services.policy import Principal, may_write_record, read_scope, record_jurisdiction, require
 from tnrwatch.store import queries
 from tnrwatch.store.incidents import (
     LinkIds,
@@ -34,7 +42,7 @@ from tnrwatch.store.incidents import (
     replace_incident,
     resolve_links,
 )
-from tnrwatch.store.models import Incident
+from tnrwatch.store.models import Incident, Person
 from tnrwatch.store.types import utcnow
 from tnrwatch.taxonomy import Taxonomy
 
@@ -86,29 +94,127 @@ def link_errors(incident: PreparedIncident, links: LinkIds) -> list[FieldError]:
 
 
 def stamp(node: Node, principal: Principal) -> Stamp:
-    return Stamp(at=utcnow(), taxonomy_version=node.taxonomy.version, account_id=principal.account_id)
+    return Stamp(
+        at=utcnow(),
+        taxonomy_version=node.taxonomy.version,
+        account_id=principal.account_id,
+        jurisdiction=record_jurisdiction(principal),
+    )
+
+
+def visible_incidents(principal: Principal) -> list[ColumnElement[bool]]:
+    """The incidents `principal` may read (services/policy.py, ReadScope), as conditions on `Incident`."""
+    scope = read_scope(principal)
+    if scope.everything:
+        return []
+    admitted: list[ColumnElement[bool]] = []
+    if scope.own_jurisdiction is not None:
+        admitted.append(Incident.jurisdiction_code == scope.own_jurisdiction)
+    if scope.node_level:
+        admitted.append(and_(Incident.jurisdiction_code.is_(None), Incident.tlp.in_(sorted(scope.node_level))))
+    if scope.shared:
+        admitted.append(
+            and_(
+                Incident.jurisdiction_code.is_not(None),
+                Incident.shared_with_eu.is_(True),
+                Incident.tlp.in_(sorted(scope.shared)),
+            )
+        )
+    return [or_(*admitted) if admitted else false()]
+
+
+def visible_row(session: Session, principal: Principal, incident_uuid: uuid.UUID) -> Incident:
+    """The incident's row, when `principal` may read it; NotFoundError otherwise (as if it did not exist)."""
+    row = _row(session, incident_uuid)
+    _readable(principal, row)
+    return row
+
+
+def _hidden_person_errors(session: Session, principal: Principal, incident: PreparedIncident) -> list[FieldError]:
+    """A person another focal point recorded is unknown here: linking to it is refused as to a missing person."""
+    wanted = {person for person, _ in incident.persons}
+    if not wanted:
+        return []
+    seen = set(session.scalars(select(Person.uuid).where(Person.uuid.in_(wanted), *visible_persons(principal))))
+    return [
+        FieldError(("persons", index, "id"), f"no person with id {person}")
+        for index, (person, _) in enumerate(incident.persons)
+        if person not in seen
+    ]
+
+
+def _readable(principal: Principal, row: Incident) -> None:
+    """NotFoundError for an incident `principal` may not read: as if it did not exist."""
+    if not read_scope(principal).admits(row.jurisdiction_code, row.tlp, row.shared_with_eu):
+        raise NotFoundError(f"no incident with id {row.uuid}")
+
+
+def _writable(principal: Principal, row: Incident) -> None:
+    _readable(principal, row)
+    if not may_write_record(principal, row.jurisdiction_code):
+        owner = row.jurisdiction_code or "the node"
+        raise ForbiddenError(f"this incident belongs to {owner}: only its own staff change it")
 
 
 def create_incident(node: Node, principal: Principal, raw: Mapping[str, Any] | IncidentIn) -> IncidentOut:
     require(principal, "incident:write")
     incident = parse_incident(node, raw)
-    prepared = prepare_incident(incident)
     with node.store.writing() as session:
-        links = resolve_links(session, [prepared])
-        errors = link_errors(prepared, links)
-        if errors:
-            raise InvalidInputError("the incident links to unknown records", errors)
-        if incident.id is not None and existing_incident_uuids(session, [incident.id]):
-            raise ConflictError(f"an incident with id {incident.id} already exists")
-        [incident_uuid] = insert_prepared(session, [prepared], stamp(node, principal), links)
-        record_change(session, principal, "create", "incident", incident_uuid, incident.model_fields_set)
+        incident_uuid = add_incident(session, node, principal, incident)
         return _load_one(session, incident_uuid, node.taxonomy)
+
+
+def add_incident(session: Session, node: Node, principal: Principal, incident: IncidentIn) -> uuid.UUID:
+    """Store a validated incident in the caller's write transaction and record the change; its id. The caller has
+    checked the permission (services that create an incident along with other records share one transaction)."""
+    prepared = prepare_incident(incident)
+    links = resolve_links(session, [prepared])
+    errors = link_errors(prepared, links) or _hidden_person_errors(session, principal, prepared)
+    if errors:
+        raise InvalidInputError("the incident links to unknown records", errors)
+    if incident.id is not None and existing_incident_uuids(session, [incident.id]):
+        raise ConflictError(f"an incident with id {incident.id} already exists")
+    [incident_uuid] = insert_prepared(session, [prepared], stamp(node, principal), links)
+    record_change(session, principal, "create", "incident", incident_uuid, incident.model_fields_set)
+    return incident_uuid
 
 
 def get_incident(node: Node, principal: Principal, incident_uuid: uuid.UUID) -> IncidentOut:
     require(principal, "incident:read")
     with node.store.reading() as session:
+        _readable(principal, _row(session, incident_uuid))
         return _load_one(session, incident_uuid, node.taxonomy)
+
+
+@dataclass(frozen=True)
+class Ownership:
+    jurisdiction: str | None
+    shared_with_eu: bool
+
+
+def ownership(node: Node, principal: Principal, incident_uuid: uuid.UUID) -> Ownership:
+    """Who owns an incident and whether it is shared with the EU level."""
+    require(principal, "incident:read")
+    with node.store.reading() as session:
+        row = _row(session, incident_uuid)
+        _readable(principal, row)
+        return Ownership(row.jurisdiction_code, row.shared_with_eu)
+
+
+def share_with_eu(node: Node, principal: Principal, incident_uuid: uuid.UUID, shared: bool) -> Ownership:
+    """Share a jurisdiction's incident with the EU level (its analysts then read it, below TLP:RED), or stop."""
+    require(principal, "incident:write")
+    with node.store.writing() as session:
+        row = _row(session, incident_uuid)
+        _writable(principal, row)
+        if row.jurisdiction_code is None:
+            raise ConflictError("this incident is the node's own: the EU level reads it already")
+        if row.shared_with_eu != shared:
+            row.shared_with_eu = shared
+            record_change(
+                session, principal, "share" if shared else "unshare", "incident", incident_uuid, ["shared_with_eu"]
+            )
+        return Ownership(row.jurisdiction_code, row.shared_with_eu)
 
 
 def update_incident(
@@ -126,6 +232,7 @@ def update_incident(
         raise InvalidInputError("the update names fields an incident does not have", unknown)
     with node.store.writing() as session:
         row = _row(session, incident_uuid)
+        _writable(principal, row)
         if expected_version is not None and row.version != expected_version:
             raise PreconditionFailedError(
                 f"the incident is at version {row.version}, not {expected_version}: "
@@ -136,7 +243,7 @@ def update_incident(
         incident = validate(IncidentIn, merged, node.taxonomy, what="incident")
         prepared = prepare_incident(incident)
         links = resolve_links(session, [prepared])
-        errors = link_errors(prepared, links)
+        errors = link_errors(prepared, links) or _hidden_person_errors(session, principal, prepared)
         if errors:
             raise InvalidInputError("the incident links to unknown records", errors)
         replace_incident(session, row, incident, stamp(node, principal), links)
@@ -176,7 +283,7 @@ def search_incidents(node: Node, principal: Principal, query: IncidentQuery) -> 
     if errors:
         raise InvalidInputError("the search is invalid", errors)
     with node.store.reading() as session:
-        where = queries.conditions(query.filter, node.taxonomy, node.store.dialect)
+        where = queries.conditions(query.filter, node.taxonomy, node.store.dialect) + visible_incidents(principal)
         with queries.MatchingSet(session, where, query.sort) as matching:
             rows = matching.page(query.limit + 1, after)
             more = len(rows) > query.limit

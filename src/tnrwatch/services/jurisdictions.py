@@ -25,6 +25,7 @@ class JurisdictionOut:
     kind: str
     country: str | None
     active_keys: int
+    retention_days: int | None = None  # days after a case closes before its raw report is shredded; None: kept
 
     @property
     def can_receive(self) -> bool:
@@ -41,7 +42,9 @@ def list_jurisdictions(node: Node) -> list[JurisdictionOut]:
             ).all()
         )
         rows = session.scalars(select(Jurisdiction).order_by(Jurisdiction.kind, Jurisdiction.name)).all()
-        return [JurisdictionOut(j.code, j.name, j.kind, j.country, counts.get(j.code, 0)) for j in rows]
+        return [
+            JurisdictionOut(j.code, j.name, j.kind, j.country, counts.get(j.code, 0), j.retention_days) for j in rows
+        ]
 
 
 def get_jurisdiction(node: Node, code: str) -> JurisdictionOut:
@@ -51,7 +54,7 @@ def get_jurisdiction(node: Node, code: str) -> JurisdictionOut:
             active = session.scalar(
                 select(func.count()).where(RecipientKey.jurisdiction_code == code, RecipientKey.status == "active")
             )
-            return JurisdictionOut(found.code, found.name, found.kind, found.country, active or 0)
+            return JurisdictionOut(found.code, found.name, found.kind, found.country, active or 0, found.retention_days)
     raise NotFoundError(f"no jurisdiction {code!r}; `tnrwatch jurisdictions list` shows them")
 
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 
 from tnrwatch.crypto.vault import Vault
 from tnrwatch.services.changes import SEALER_INFO, Sealer
 from tnrwatch.settings import Settings
 from tnrwatch.store.db import Store
+from tnrwatch.store.shred_keys import ShredKeys
 from tnrwatch.taxonomy import Taxonomy, default_taxonomy
+
+_OPENING = threading.Lock()
 
 
 @dataclass
@@ -18,6 +22,7 @@ class Node:
     store: Store
     taxonomy: Taxonomy
     _vault: Vault | None = field(default=None, repr=False)
+    _shred_keys: ShredKeys | None = field(default=None, repr=False)
     audit_sealer: Sealer = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -38,5 +43,17 @@ class Node:
             self._vault = Vault.open(self.settings.resolved_key_dir)
         return self._vault
 
+    @property
+    def shred_keys(self) -> ShredKeys:
+        """The reports' shredding keys (crypto/shred.py), in the key directory, opened on first use."""
+        with _OPENING:
+            if self._shred_keys is None:
+                self._shred_keys = ShredKeys(
+                    self.settings.resolved_key_dir, synchronous=self.settings.sqlite_synchronous
+                )
+        return self._shred_keys
+
     def close(self) -> None:
+        if self._shred_keys is not None:
+            self._shred_keys.close()
         self.store.dispose()

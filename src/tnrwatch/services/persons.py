@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from tnrwatch.crypto.vault import Sealed
@@ -17,7 +17,7 @@ from tnrwatch.domain.validation import validate
 from tnrwatch.errors import ConflictError, NotFoundError
 from tnrwatch.services.changes import record_access, record_change
 from tnrwatch.services.node import Node
-from tnrwatch.services.policy import Principal, require
+from tnrwatch.services.policy import OPERATOR_ROLE, Principal, record_jurisdiction, require
 from tnrwatch.store.models import Person
 from tnrwatch.store.models import PersonIdentity as PersonIdentityRow
 from tnrwatch.store.types import utcnow
@@ -39,28 +39,35 @@ def create_person(node: Node, principal: Principal, raw: Mapping[str, Any] | Per
     if person.identity is not None:
         require(principal, "person:identity")
     with node.store.writing() as session:
-        person_uuid = person.id or uuid.uuid4()
-        if session.scalar(select(Person.id).where(Person.uuid == person_uuid)) is not None:
-            raise ConflictError(f"a person with id {person_uuid} already exists")
-        pseudonym = person.pseudonym or _free_pseudonym(session)
-        if session.scalar(select(Person.id).where(Person.pseudonym == pseudonym)) is not None:
-            raise ConflictError(f"the pseudonym {pseudonym!r} is taken")
-        now = utcnow()
-        row = Person(
-            uuid=person_uuid,
-            pseudonym=pseudonym,
-            at_risk=person.at_risk,
-            consent_to_share=person.consent_to_share,
-            version=1,
-            created_at=now,
-            updated_at=now,
-        )
-        if person.identity is not None:
-            row.identity = _seal(node, person_uuid, person.identity)
-        session.add(row)
-        session.flush()
-        record_change(session, principal, "create", "person", person_uuid, person.model_fields_set)
-        return _out(row, has_identity=person.identity is not None)
+        return add_person(session, node, principal, person)
+
+
+def add_person(session: Session, node: Node, principal: Principal, person: PersonIn) -> PersonOut:
+    """Store a validated person in the caller's write transaction, the identity sealed in the vault, and record the
+    change. The caller has checked the permissions (`person:write`, and `person:identity` for an identity)."""
+    person_uuid = person.id or uuid.uuid4()
+    if session.scalar(select(Person.id).where(Person.uuid == person_uuid)) is not None:
+        raise ConflictError(f"a person with id {person_uuid} already exists")
+    pseudonym = person.pseudonym or _free_pseudonym(session)
+    if session.scalar(select(Person.id).where(Person.pseudonym == pseudonym)) is not None:
+        raise ConflictError(f"the pseudonym {pseudonym!r} is taken")
+    now = utcnow()
+    row = Person(
+        uuid=person_uuid,
+        pseudonym=pseudonym,
+        at_risk=person.at_risk,
+        consent_to_share=person.consent_to_share,
+        jurisdiction_code=record_jurisdiction(principal),
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    if person.identity is not None:
+        row.identity = _seal(node, person_uuid, person.identity)
+    session.add(row)
+    session.flush()
+    record_change(session, principal, "create", "person", person_uuid, person.model_fields_set)
+    return _out(row, has_identity=person.identity is not None)
 
 
 def list_persons(node: Node, principal: Principal, limit: int = 100, offset: int = 0) -> list[PersonOut]:
@@ -68,7 +75,12 @@ def list_persons(node: Node, principal: Principal, limit: int = 100, offset: int
     require(principal, "person:read")
     with node.store.reading() as session:
         rows = session.scalars(
-            select(Person).options(selectinload(Person.identity)).order_by(Person.pseudonym).limit(limit).offset(offset)
+            select(Person)
+            .options(selectinload(Person.identity))
+            .where(*visible_persons(principal))
+            .order_by(Person.pseudonym)
+            .limit(limit)
+            .offset(offset)
         )
         return [_out(row, has_identity=row.identity is not None) for row in rows]
 
@@ -79,7 +91,7 @@ def get_person(node: Node, principal: Principal, person_uuid: uuid.UUID, *, with
         require(principal, "person:identity")
     with node.store.writing() if with_identity else node.store.reading() as session:
         row = session.scalar(select(Person).options(selectinload(Person.identity)).where(Person.uuid == person_uuid))
-        if row is None:
+        if row is None or not _sees(principal, row.jurisdiction_code):
             raise NotFoundError(f"no person with id {person_uuid}")
         identity = None
         if with_identity and row.identity is not None:
@@ -88,6 +100,21 @@ def get_person(node: Node, principal: Principal, person_uuid: uuid.UUID, *, with
             identity = PersonIdentity.model_validate(json.loads(plaintext))
             record_access(session, principal, "read-identity", "person", person_uuid)
         return _out(row, has_identity=row.identity is not None, identity=identity)
+
+
+def _sees(principal: Principal, jurisdiction: str | None) -> bool:
+    """A person recorded by a jurisdiction's staff is theirs alone (pseudonym and identity); the node's own persons
+    are seen by every role that reads persons. The operator sees all."""
+    return principal.role == OPERATOR_ROLE or jurisdiction is None or jurisdiction == principal.jurisdiction
+
+
+def visible_persons(principal: Principal) -> list[ColumnElement[bool]]:
+    """The persons `principal` may see, as conditions on `Person` (see `_sees`)."""
+    if principal.role == OPERATOR_ROLE:
+        return []
+    if principal.jurisdiction is None:
+        return [Person.jurisdiction_code.is_(None)]
+    return [or_(Person.jurisdiction_code.is_(None), Person.jurisdiction_code == principal.jurisdiction)]
 
 
 def _seal(node: Node, person_uuid: uuid.UUID, identity: PersonIdentity) -> PersonIdentityRow:

@@ -22,7 +22,8 @@ from tnrwatch.errors import ConflictError, FieldError, ForbiddenError, InvalidIn
 from tnrwatch.services.changes import record_change
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import OPERATOR_ROLE, Principal, require
-from tnrwatch.store.models import Account, Jurisdiction, RecipientKey, ReportKey
+from tnrwatch.services.reports import open_copy, wrap_copy
+from tnrwatch.store.models import Account, Jurisdiction, RecipientKey, Report, ReportKey
 from tnrwatch.store.types import utcnow
 
 
@@ -193,12 +194,18 @@ def reseal(
         if envelope.public_key_of(private_key) != source.public_key:
             raise InvalidInputError(f"the private key given is not the private key of {from_key}")
         existing = set(session.scalars(select(ReportKey.report_id).where(ReportKey.recipient_key_id == to_key)))
-        rows = session.scalars(select(ReportKey).where(ReportKey.recipient_key_id == from_key)).all()
+        rows = session.execute(
+            select(ReportKey, Report)
+            .join(Report, Report.id == ReportKey.report_id)
+            .where(ReportKey.recipient_key_id == from_key, Report.shredded_at.is_(None))
+        ).all()
         count = 0
-        for row in rows:
-            report_key = envelope.open_report_key(row.sealed, private_key, row.report_id, str(from_key))
+        for row, report in rows:
+            sealed = open_copy(node, report, row.sealed, str(from_key))
+            report_key = envelope.open_report_key(sealed, private_key, row.report_id, str(from_key))
             if row.report_id not in existing:
                 sealed = envelope.seal_report_key(report_key, target.public_key, row.report_id, str(to_key))
+                sealed = wrap_copy(node, report, sealed, str(to_key))
                 session.add(ReportKey(report_id=row.report_id, recipient_key_id=to_key, sealed=sealed))
                 count += 1
         if retire_source:

@@ -20,7 +20,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from sqlalchemy import ColumnElement, Connection, Table, and_, bindparam, delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tnrwatch.crypto import envelope, pow, receipts
+from tnrwatch.crypto import envelope, pow, receipts, shred
 from tnrwatch.crypto.intake import IntakeKeys
 from tnrwatch.errors import (
     ConflictError,
@@ -40,6 +40,7 @@ from tnrwatch.errors import (
     TnrwatchError,
     TooManyRequestsError,
 )
+from tnrwatch.services import notifications
 from tnrwatch.services.changes import record_access, record_change
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal, require
@@ -137,6 +138,7 @@ class ReportSummary:
     size: int
     messages: int
     attachments: int
+    shredded_at: dt.datetime | None = None  # when retention destroyed its content (services/retention.py)
 
 
 @dataclass(frozen=True)
@@ -401,6 +403,8 @@ class Intake:
         for a report."""
         outcomes: list[Acknowledgement | TnrwatchError] = []
         accepted: list[tuple[_PendingReport, dict[uuid.UUID, int]]] = []
+        # The shredding keys are committed first, in their own store: a report row never exists without its key.
+        shred_keys = self.node.shred_keys.get_or_make([pending.submission.report_id for pending in group])
         with self.node.store.writing() as session:
             self._forget_expired_challenges(session)
             connection = session.connection()
@@ -417,7 +421,7 @@ class Intake:
                 if savepoints:
                     try:
                         with connection.begin_nested():
-                            _insert_reports(connection, shared, [(pending, files)])
+                            _insert_reports(connection, shared, [(pending, files)], shred_keys)
                     except IntegrityError:
                         outcomes.append(ConflictError("this report or its proof of work was received already"))
                         continue
@@ -426,7 +430,7 @@ class Intake:
                 shared.admit(pending)
                 outcomes.append(Acknowledgement(pending.submission.report_id, shared.hour, shared.acknowledge_by))
             if accepted:
-                _insert_reports(connection, shared, accepted)
+                _insert_reports(connection, shared, accepted, shred_keys)
         return outcomes
 
     # -- the reporter's follow-up -------------------------------------------------------------------------------------
@@ -440,7 +444,8 @@ class Intake:
     def reporter_thread(self, lookup: bytes) -> Thread:
         with self.node.store.reading() as session:
             report = self._report_by_lookup(session, lookup)
-            return _thread(session, report, report.reporter_key, envelope.REPORTER)
+            own_copy = self.opened_copy(report, report.reporter_key, envelope.REPORTER)
+            return _thread(session, report, own_copy, envelope.REPORTER)
 
     def add_message(
         self,
@@ -526,10 +531,11 @@ class Intake:
                 .order_by(RecipientKey.created_at.desc())
                 .limit(1)
             ).first()
-            if found is None:
+            if found is None or report.shredded_at is not None:
                 thread, recipient = _thread(session, report, b"", ""), None
             else:
                 sealed, key_id, public_key = found
+                sealed = self.opened_copy(report, sealed, str(key_id))
                 thread, recipient = _thread(session, report, sealed, str(key_id)), RecipientOut(key_id, public_key)
         self.record_read(principal, "read", "report", report.id)
         return thread, recipient
@@ -541,6 +547,10 @@ class Intake:
             path = self._attachment_file(session, report.id, attachment_id)
         self.record_read(principal, "read", "attachment", attachment_id, note=f"report {report.id}")
         return path
+
+    def opened_copy(self, report: Report, stored: bytes, holder: str) -> bytes:
+        """A stored copy of the report key as its holder sealed it: unwrapped with the report's shredding key."""
+        return open_copy(self.node, report, stored, holder)
 
     def record_read(
         self, principal: Principal, action: str, entity: str, entity_uuid: uuid.UUID, *, note: str = ""
@@ -680,10 +690,14 @@ class _GroupState:
 
 
 def _insert_reports(
-    connection: Connection, shared: _GroupState, accepted: Sequence[tuple[_PendingReport, dict[uuid.UUID, int]]]
+    connection: Connection,
+    shared: _GroupState,
+    accepted: Sequence[tuple[_PendingReport, dict[uuid.UUID, int]]],
+    shred_keys: Mapping[uuid.UUID, bytes],
 ) -> None:
-    """The rows of reports that passed their checks: the spent proofs of work, the reports, their sealed keys and
-    their attachments (one statement per table for all of them, but the attachments)."""
+    """The rows of reports that passed their checks: the spent proofs of work, the reports, their sealed keys
+    (wrapped with each report's shredding key) and their attachments (one statement per table for all of them, but
+    the attachments)."""
     spent = [
         {"nonce": pending.challenge.nonce, "expires_at": _remembered_until(pending.challenge)}
         for pending, _ in accepted
@@ -703,10 +717,16 @@ def _insert_reports(
                 "urgent": pending.submission.urgent,
                 "mode": pending.mode,
                 "lookup_hash": pending.lookup_hash,
-                "reporter_key": pending.submission.reporter_key,
+                "reporter_key": shred.wrap(
+                    shred_keys[pending.submission.report_id],
+                    pending.submission.reporter_key,
+                    pending.submission.report_id,
+                    envelope.REPORTER,
+                ),
                 "answers": pending.submission.answers,
                 "size": len(pending.submission.answers) + sum(files.values()),
                 "updated_at": shared.hour,
+                "key_wrapped": True,
             }
             for pending, files in accepted
         ],
@@ -714,13 +734,25 @@ def _insert_reports(
     connection.execute(
         _INSERT_REPORT_KEY,
         [
-            {"report_id": pending.submission.report_id, "recipient_key_id": key.recipient, "sealed": key.sealed}
+            {
+                "report_id": pending.submission.report_id,
+                "recipient_key_id": key.recipient,
+                "sealed": shred.wrap(
+                    shred_keys[pending.submission.report_id],
+                    key.sealed,
+                    pending.submission.report_id,
+                    str(key.recipient),
+                ),
+            }
             for pending, _ in accepted
             for key in pending.submission.keys
         ],
     )
     for pending, files in accepted:
         Intake._move_uploads(connection, pending.submission.report_id, files, None)
+    # The urgent ones reach their jurisdiction's supervisors at once (no statement at all for a group without one).
+    urgent = [(p.submission.report_id, p.submission.jurisdiction) for p, _ in accepted if p.submission.urgent]
+    notifications.notify_urgent(connection, urgent, shared.hour)
 
 
 def _remembered_until(challenge: pow.Challenge) -> dt.datetime:
@@ -787,7 +819,31 @@ def _summary(session: Session, report: Report) -> ReportSummary:
         report.size,
         messages,
         files,
+        report.shredded_at,
     )
+
+
+def open_copy(node: Node, report: Report, stored: bytes, holder: str) -> bytes:
+    """A stored sealed copy of a report's key, unwrapped from the report's shredding key (crypto/shred.py).
+    NotFoundError once the report was shredded: nothing can open it any more."""
+    if report.shredded_at is not None:
+        raise NotFoundError(f"the content of this report was deleted on {report.shredded_at:%Y-%m-%d} (retention)")
+    if not report.key_wrapped:
+        return stored  # stored before migration 0009 and not wrapped yet (`tnrwatch retention wrap-existing`)
+    key = node.shred_keys.get(report.id)
+    if key is None:
+        raise NotFoundError("the shredding key of this report is gone: its content can no longer be opened")
+    return shred.unwrap(key, stored, report.id, holder)
+
+
+def wrap_copy(node: Node, report: Report, sealed: bytes, holder: str) -> bytes:
+    """A new sealed copy of a report's key (a referral, a grant), wrapped as the intake wraps them."""
+    if report.shredded_at is not None:
+        raise ConflictError("the content of this report was shredded: there is no key left to share")
+    if not report.key_wrapped:
+        return sealed
+    (key,) = node.shred_keys.get_or_make([report.id]).values()
+    return shred.wrap(key, sealed, report.id, holder)
 
 
 def _thread(session: Session, report: Report, sealed_key: bytes, recipient: str) -> Thread:
@@ -833,7 +889,7 @@ def operator_thread(intake: Intake, report_id: uuid.UUID, key_id: uuid.UUID) -> 
         sealed = session.get(ReportKey, (report_id, key_id))
         if sealed is None:
             raise NotFoundError(f"the key {key_id} holds no copy of report {report_id}'s key")
-        thread = _thread(session, report, sealed.sealed, str(key_id))
+        thread = _thread(session, report, intake.opened_copy(report, sealed.sealed, str(key_id)), str(key_id))
     intake.record_read(Principal.operator(), "decrypt", "report", report_id, note=f"key {key_id}")
     return thread
 

@@ -63,7 +63,7 @@ def entry_document(entry: ChainEntry) -> dict[str, Any]:
 
 
 def entry_hash(entry: ChainEntry) -> str:
-    return hashlib.sha256(_canonical(entry_document(entry))).hexdigest()
+    return hashlib.sha256(canonical_json(entry_document(entry))).hexdigest()
 
 
 def entry_from_document(document: dict[str, Any]) -> ChainEntry:
@@ -89,8 +89,9 @@ def entry_from_document(document: dict[str, Any]) -> ChainEntry:
 def seal_payload(last_id: int, last_hash: str, at: dt.datetime) -> bytes:
     """The bytes a seal signs: the chain head (last id and hash) and when it was sealed, after a domain label so that
     the signature cannot be taken for one over anything else the key might sign."""
-    return _SEAL_LABEL + _canonical({"last_id": last_id, "last_hash": last_hash, "at": canonical_time(at)})
+    return _SEAL_LABEL + canonical_json({"last_id": last_id, "last_hash": last_hash, "at": canonical_time(at)})
 
 
-def _canonical(document: dict[str, Any]) -> bytes:
+def canonical_json(document: dict[str, Any]) -> bytes:
+    """Sorted-key, compact JSON in UTF-8: the bytes a hash or a signature covers (the custody log uses it too)."""
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")

@@ -67,6 +67,8 @@ _INCIDENT_COLUMNS = (
     "created_at",
     "updated_at",
     "coded_by_id",
+    "jurisdiction_code",
+    "shared_with_eu",
 )
 
 
@@ -77,6 +79,7 @@ class Stamp:
     at: dt.datetime
     taxonomy_version: str
     account_id: int | None
+    jurisdiction: str | None = None  # the owner of incidents created by this write (services/policy.py)
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,8 @@ def insert_prepared(
     writer = BulkWriter(session.connection())
     uuids = [incident.id or uuid.uuid4() for incident in incidents]
     ids = writer.reserve_ids(Incident.__tablename__, len(incidents))
-    bookkeeping = (1, stamp.at, stamp.at, stamp.account_id)  # version, created_at, updated_at, coded_by_id
+    # version, created_at, updated_at, coded_by_id, jurisdiction_code, shared_with_eu
+    bookkeeping = (1, stamp.at, stamp.at, stamp.account_id, stamp.jurisdiction, False)
     writer.insert(
         Incident.__tablename__,
         _INCIDENT_COLUMNS,

@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Text,
     Uuid,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -69,6 +70,12 @@ class Incident(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     coded_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    # Who owns it (services/policy.py, ReadScope): the jurisdiction whose staff coded it, or None for the node's own.
+    # No foreign key: adding one rebuilds the incident table on SQLite (its rows, its full-text triggers), and
+    # jurisdictions are never deleted.
+    jurisdiction_code: Mapped[str | None] = mapped_column(String(16))
+    # Its owner shared it with the EU level (a server default: bulk writers that predate it need not name it).
+    shared_with_eu: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     locations: Mapped[list[IncidentLocation]] = relationship(
         order_by="IncidentLocation.position", cascade="all, delete-orphan", passive_deletes=True
@@ -88,6 +95,7 @@ class Incident(Base):
         Index(None, "verification"),
         Index(None, "tlp"),
         Index(None, "host_state_role"),
+        Index(None, "jurisdiction_code", "tlp"),
         # Only synthetic rows are indexed: "does this node hold demo data?" stays instant, and a real node pays nothing.
         Index(None, "synthetic", sqlite_where=text("synthetic"), postgresql_where=text("synthetic")),
     )
@@ -174,6 +182,8 @@ class Person(Base):
     pseudonym: Mapped[str] = mapped_column(String(120), unique=True)
     at_risk: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_to_share: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The jurisdiction whose staff recorded the person (None: the node's own); only its caseworkers read the identity.
+    jurisdiction_code: Mapped[str | None] = mapped_column(ForeignKey("jurisdiction.code", ondelete="RESTRICT"))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -353,6 +363,8 @@ class Jurisdiction(Base):
     name: Mapped[str] = mapped_column(String(120))
     kind: Mapped[str] = mapped_column(String(16))  # member_state | eu_body | ngo
     country: Mapped[str | None] = mapped_column(String(2))  # the host country a Member State's focal point serves
+    # Days after a case closes before its raw report is shredded (services/retention.py); None keeps it.
+    retention_days: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -396,6 +408,11 @@ class Report(Base):
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     first_action_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     assigned_to: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))  # the officer on it
+    # Retention (crypto/shred.py): whether the sealed copies of its key are wrapped with the report's shredding key
+    # (every report since migration 0009; older ones once `tnrwatch retention wrap-existing` ran), and when its
+    # content was shredded.
+    key_wrapped: Mapped[bool] = mapped_column(Boolean, default=True)
+    shredded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         Index(None, "jurisdiction_code", "received_at"),
@@ -500,10 +517,147 @@ class SpentChallenge(Base):
 # -- coding: incidents coded from a report (migration 0006) -----------------------------------------------------------
 
 
+class ReportIncident(Base):
+    """An incident coded from a report, or linked to it later: a report may give several incidents, and an incident
+    may rest on several reports (of one or more jurisdictions)."""
+
+    __tablename__ = "report_incident"
+
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True)
+    linked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    created: Mapped[bool] = mapped_column(Boolean, default=False)  # coded from this report, rather than linked to it
+
+    __table_args__ = (Index(None, "incident_id", "report_id"), {"sqlite_with_rowid": False})
+
+
 # -- case notes, tasks and notifications (migration 0007) -------------------------------------------------------------
+# Notes and task titles are encrypted in the officer's browser with the report key; the server keeps ciphertext, who
+# and when (exact: staff times). Notifications say only that something happened to which report: never any content.
+
+
+class CaseNote(Base):
+    """A note on a report's case, encrypted with the report key (context `note/<report>/<note id>`). Append-only: a
+    correction is a new note."""
+
+    __tablename__ = "case_note"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # made by the browser: it is in the context
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))  # the author
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (Index(None, "report_id", "created_at"),)
+
+
+class CaseTask(Base):
+    """A task on a report's case: its title encrypted like a note (context `task/<report>/<task id>`); who is on it,
+    when it is due and whether it is done in the clear, for lists and reminders."""
+
+    __tablename__ = "case_task"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # made by the browser: it is in the context
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    title: Mapped[bytes] = mapped_column(LargeBinary)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"), index=True)
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who last marked it done or not done, and when (None: nobody yet).
+    marked_by: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    marked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Notification(Base):
+    """An in-app notice to one account: which kind of thing happened to which report, and whether it was read."""
+
+    __tablename__ = "notification"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    # An urgent report's notice carries the report's own hour: an exact time would date the reporter's submission.
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('urgent', 'referral', 'task', 'overdue')", name="kind"),
+        Index(None, "account_id", "id"),
+        # The nav bar counts the unread ones on every staff page: only those are indexed for it.
+        Index(
+            "ix_notification_unread",
+            "account_id",
+            sqlite_where=text("read_at IS NULL"),
+            postgresql_where=text("read_at IS NULL"),
+        ),
+        # An overdue acknowledgement is announced once per report and account, however often the job runs.
+        Index(
+            "ix_notification_overdue_once",
+            "report_id",
+            "account_id",
+            unique=True,
+            sqlite_where=text("kind = 'overdue'"),
+            postgresql_where=text("kind = 'overdue'"),
+        ),
+    )
 
 
 # -- evidence and its custody log (migration 0008) --------------------------------------------------------------------
+
+
+class EvidenceItem(Base):
+    """A file kept as evidence for a report: one of the report's attachments, or a document, screenshot or capture of
+    a web page that staff added, encrypted in their browser with the report key (the bytes live in the evidence
+    folder under the item's id). `sha256` and `size` are the plaintext's, taken in the browser at capture; the
+    server never sees the plaintext. `meta` (label, file name and type, a captured page's address and time) is
+    encrypted with the report key too. `head_hash` is the hash of the last row of the item's custody log."""
+
+    __tablename__ = "evidence_item"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # made by the officer's browser
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # attachment | document | screenshot | url_capture
+    attachment_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("attachment.id", ondelete="CASCADE"), unique=True
+    )
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    ciphertext_sha256: Mapped[str] = mapped_column(String(64))
+    ciphertext_size: Mapped[int] = mapped_column(BigInteger)
+    meta: Mapped[bytes] = mapped_column(LargeBinary)
+    captured_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    head_hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (CheckConstraint("kind IN ('attachment', 'document', 'screenshot', 'url_capture')", name="kind"),)
+
+
+class CustodyEvent(Base):
+    """One step in an evidence item's custody log (hash-chained per item; see `store.custody_chain`): received,
+    decrypted, viewed, exported, shared or transferred, by whom, when, with hashes or a recipient in `detail`."""
+
+    __tablename__ = "custody_event"
+
+    item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("evidence_item.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # 1, 2, 3 ... per item
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    username: Mapped[str] = mapped_column(String(64))  # who, as they were called at the time
+    action: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[dict[str, object]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    __table_args__ = (
+        CheckConstraint(
+            "action IN ('received', 'decrypted', 'viewed', 'exported', 'shared', 'transferred')", name="action"
+        ),
+        {"sqlite_with_rowid": False},
+    )
 
 
 # -- retention by crypto-shredding (migration 0009) -------------------------------------------------------------------

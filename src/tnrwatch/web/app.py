@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
 import tnrwatch
 from tnrwatch.services.node import Node
+from tnrwatch.services.schedule import run_due_jobs
 from tnrwatch.settings import Settings
 from tnrwatch.web import health
 from tnrwatch.web.api import actors, audit, docs, incidents, persons, status, taxonomy
@@ -19,6 +22,10 @@ from tnrwatch.web.errors import install_error_handlers
 from tnrwatch.web.middleware import RequestLog, SecurityHeaders
 from tnrwatch.web.openapi import install_openapi
 from tnrwatch.web.public import followup, home, plain, report
+from tnrwatch.web.staff import audit as staff_audit
+from tnrwatch.web.staff import coding as staff_coding
+from tnrwatch.web.staff import evidence as staff_evidence
+from tnrwatch.web.staff import notes as staff_notes
 from tnrwatch.web.staff import pages as staff_pages
 from tnrwatch.web.static_files import CompressedStaticFiles
 
@@ -38,11 +45,18 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = node is None
         app.state.node = node or Node.open(settings)
+        jobs = None
         if own:  # `tnrwatch serve`: the report writer is ready before the first report (others start it then)
             await report.report_writer(app).start()
+            if settings.scheduled_minutes:
+                jobs = asyncio.create_task(_scheduled_jobs(app.state.node, settings.scheduled_minutes * 60))
         try:
             yield
         finally:
+            if jobs is not None:
+                jobs.cancel()
+                with suppress(asyncio.CancelledError):
+                    await jobs
             await report.stop_report_writers(app)
             if own:
                 app.state.node.close()
@@ -69,6 +83,10 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(home.router)
     app.include_router(staff_pages.router)
+    app.include_router(staff_audit.router)
+    app.include_router(staff_evidence.router)
+    app.include_router(staff_coding.router)
+    app.include_router(staff_notes.router)
     if settings.api_docs:
         app.include_router(docs.router)
     app.mount("/static", CompressedStaticFiles(directory=STATIC_DIR), name="static")
@@ -79,6 +97,17 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     app.add_middleware(RequestLog)
     logging.getLogger("tnrwatch").setLevel(settings.log_level.upper())
     return app
+
+
+async def _scheduled_jobs(node: Node, every: float) -> None:
+    """Run the node's scheduled jobs (services/schedule.py) now and then every `every` seconds. A failed run is
+    logged (without its data) and tried again next time."""
+    while True:
+        try:
+            await run_in_threadpool(run_due_jobs, node)
+        except Exception:  # the server must keep serving; the next run tries again
+            logging.getLogger(__name__).exception("the scheduled jobs failed; they run again in %d s", every)
+        await asyncio.sleep(every)
 
 
 def app_from_environment() -> FastAPI:

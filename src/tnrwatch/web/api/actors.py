@@ -11,12 +11,12 @@ from tnrwatch.domain.actor import ActorIn, ActorOut
 from tnrwatch.services import actors
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
-from tnrwatch.web.api.deps import api_router, get_node, get_principal, parse_if_match
+from tnrwatch.web.api.deps import api_router, get_node, get_principal, parse_if_match, permits
 
 router = api_router("actors")
 
 
-@router.get("/actors", response_model=list[ActorOut], summary="List actors")
+@router.get("/actors", response_model=list[ActorOut], summary="List actors", dependencies=[permits("actor:read")])
 def list_actors(
     node: Node = Depends(get_node),
     principal: Principal = Depends(get_principal),
@@ -28,7 +28,13 @@ def list_actors(
     return actors.list_actors(node, principal, country=country, actor_type=actor_type, limit=limit, offset=offset)
 
 
-@router.post("/actors", status_code=201, response_model=ActorOut, summary="Create an actor")
+@router.post(
+    "/actors",
+    status_code=201,
+    response_model=ActorOut,
+    summary="Create an actor",
+    dependencies=[permits("actor:write")],
+)
 def create_actor(
     actor: ActorIn,
     response: Response,
@@ -40,7 +46,9 @@ def create_actor(
     return created
 
 
-@router.get("/actors/{actor_id}", response_model=ActorOut, summary="Read an actor")
+@router.get(
+    "/actors/{actor_id}", response_model=ActorOut, summary="Read an actor", dependencies=[permits("actor:read")]
+)
 def get_actor(
     actor_id: uuid.UUID,
     response: Response,
@@ -52,7 +60,9 @@ def get_actor(
     return actor
 
 
-@router.patch("/actors/{actor_id}", response_model=ActorOut, summary="Update an actor")
+@router.patch(
+    "/actors/{actor_id}", response_model=ActorOut, summary="Update an actor", dependencies=[permits("actor:write")]
+)
 def patch_actor(
     actor_id: uuid.UUID,
     response: Response,

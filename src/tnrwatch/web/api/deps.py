@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from tnrwatch.errors import FieldError, ForbiddenError, InvalidInputError, NotAuthenticatedError
 from tnrwatch.services import accounts
 from tnrwatch.services.node import Node
-from tnrwatch.services.policy import Principal
+from tnrwatch.services.policy import PERMISSIONS, Principal, require
 
 API_PREFIX = "/api/v1"
 
@@ -42,6 +42,20 @@ def get_principal(
             "Changes need a token made with `tnrwatch tokens create USERNAME --scope write`"
         )
     return grant.principal
+
+
+def permits(permission: str) -> Any:
+    """A route dependency: the token's account must hold `permission` (services/policy.py). Checked before the
+    request's body is read, so a refused role learns nothing from validation errors; the services check again.
+    The route rules test reads `permission` from here and compares it with its table."""
+    if permission not in PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+
+    def check(principal: Principal = Depends(get_principal)) -> None:
+        require(principal, permission)
+
+    check.permission = permission  # type: ignore[attr-defined]  # read by tests/web/test_route_rules.py
+    return Depends(check)
 
 
 def strict_query(request: Request) -> None:

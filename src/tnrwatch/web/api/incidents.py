@@ -16,7 +16,7 @@ from tnrwatch.interop.geojson import incidents_to_feature_collection
 from tnrwatch.services import incidents
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
-from tnrwatch.web.api.deps import api_router, get_node, get_principal, parse_if_match
+from tnrwatch.web.api.deps import api_router, get_node, get_principal, parse_if_match, permits
 from tnrwatch.web.errors import ErrorResponse
 
 router = api_router("incidents")
@@ -102,7 +102,12 @@ def _page_query(
     )
 
 
-@router.get("/incidents", response_model=IncidentPageResponse, summary="Search incidents")
+@router.get(
+    "/incidents",
+    response_model=IncidentPageResponse,
+    summary="Search incidents",
+    dependencies=[permits("incident:read")],
+)
 def list_incidents(
     node: Node = Depends(get_node),
     principal: Principal = Depends(get_principal),
@@ -150,6 +155,7 @@ def _check_limit(node: Node, limit: int | None) -> None:
             "description": "A FeatureCollection, one feature per location.",
         }
     },
+    dependencies=[permits("incident:read")],
 )
 def incidents_geojson(
     node: Node = Depends(get_node),
@@ -165,7 +171,13 @@ def incidents_geojson(
     return Response(body, media_type="application/geo+json")
 
 
-@router.post("/incidents", status_code=201, response_model=IncidentOut, summary="Create an incident")
+@router.post(
+    "/incidents",
+    status_code=201,
+    response_model=IncidentOut,
+    summary="Create an incident",
+    dependencies=[permits("incident:write")],
+)
 def create_incident(
     response: Response,
     incident: IncidentIn,
@@ -183,6 +195,7 @@ def create_incident(
     response_model=IncidentOut,
     summary="Read an incident",
     responses={404: {"model": ErrorResponse}},
+    dependencies=[permits("incident:read")],
 )
 def get_incident(
     incident_id: uuid.UUID,
@@ -200,6 +213,7 @@ def get_incident(
     response_model=IncidentOut,
     summary="Update an incident",
     responses={404: {"model": ErrorResponse}, 412: {"model": ErrorResponse}},
+    dependencies=[permits("incident:write")],
 )
 def patch_incident(
     incident_id: uuid.UUID,
@@ -214,3 +228,45 @@ def patch_incident(
     updated = incidents.update_incident(node, principal, incident_id, patch, parse_if_match(if_match))
     response.headers["ETag"] = f'"{updated.version}"'
     return updated
+
+
+class SharingResponse(BaseModel):
+    jurisdiction: str | None  # the owner: the jurisdiction whose staff coded it; null for the node's own
+    shared_with_eu: bool
+
+
+class SharingIn(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    shared_with_eu: bool
+
+
+@router.get(
+    "/incidents/{incident_id}/sharing",
+    response_model=SharingResponse,
+    summary="Who owns an incident, and whether it is shared with the EU level",
+    responses={404: {"model": ErrorResponse}},
+    dependencies=[permits("incident:read")],
+)
+def get_sharing(
+    incident_id: uuid.UUID, node: Node = Depends(get_node), principal: Principal = Depends(get_principal)
+) -> SharingResponse:
+    owner = incidents.ownership(node, principal, incident_id)
+    return SharingResponse(jurisdiction=owner.jurisdiction, shared_with_eu=owner.shared_with_eu)
+
+
+@router.put(
+    "/incidents/{incident_id}/sharing",
+    response_model=SharingResponse,
+    summary="Share a jurisdiction's incident with the EU level, or stop sharing it",
+    responses={403: {"model": ErrorResponse}, 404: {"model": ErrorResponse}},
+    dependencies=[permits("incident:write")],
+)
+def put_sharing(
+    incident_id: uuid.UUID,
+    body: SharingIn,
+    node: Node = Depends(get_node),
+    principal: Principal = Depends(get_principal),
+) -> SharingResponse:
+    owner = incidents.share_with_eu(node, principal, incident_id, body.shared_with_eu)
+    return SharingResponse(jurisdiction=owner.jurisdiction, shared_with_eu=owner.shared_with_eu)

@@ -11,12 +11,17 @@ from tnrwatch.domain.person import PersonIn, PersonOut
 from tnrwatch.services import persons
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
-from tnrwatch.web.api.deps import api_router, get_node, get_principal
+from tnrwatch.web.api.deps import api_router, get_node, get_principal, permits
 
 router = api_router("persons")
 
 
-@router.get("/persons", response_model=list[PersonOut], summary="List persons (never with identities)")
+@router.get(
+    "/persons",
+    response_model=list[PersonOut],
+    summary="List persons (never with identities)",
+    dependencies=[permits("person:read")],
+)
 def list_persons(
     node: Node = Depends(get_node),
     principal: Principal = Depends(get_principal),
@@ -26,14 +31,22 @@ def list_persons(
     return persons.list_persons(node, principal, limit=limit, offset=offset)
 
 
-@router.post("/persons", status_code=201, response_model=PersonOut, summary="Create a person")
+@router.post(
+    "/persons",
+    status_code=201,
+    response_model=PersonOut,
+    summary="Create a person",
+    dependencies=[permits("person:write")],
+)
 def create_person(
     person: PersonIn, node: Node = Depends(get_node), principal: Principal = Depends(get_principal)
 ) -> PersonOut:
     return persons.create_person(node, principal, person)
 
 
-@router.get("/persons/{person_id}", response_model=PersonOut, summary="Read a person")
+@router.get(
+    "/persons/{person_id}", response_model=PersonOut, summary="Read a person", dependencies=[permits("person:read")]
+)
 def get_person(
     person_id: uuid.UUID,
     node: Node = Depends(get_node),

@@ -28,7 +28,7 @@ from tnrwatch.errors import (
     TnrwatchError,
     TooManyRequestsError,
 )
-from tnrwatch.services import cases, recipient_keys, staff_auth
+from tnrwatch.services import cases, coding, recipient_keys, staff_auth
 from tnrwatch.services.jurisdictions import list_jurisdictions
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal, allowed
@@ -42,6 +42,7 @@ from tnrwatch.web.staff.session import (
     csrf_header,
     render_staff,
     same_site_form,
+    staff_permits,
     staff_principal,
     staff_secret,
 )
@@ -184,7 +185,7 @@ def reports_page(
     )
 
 
-@router.get("/app/reports/{report_id}", response_class=HTMLResponse)
+@router.get("/app/reports/{report_id}", response_class=HTMLResponse, dependencies=[staff_permits("report:read")])
 def report_page(
     request: Request,
     report_id: uuid.UUID,
@@ -201,6 +202,7 @@ def _report_page(
     report_id: uuid.UUID,
     *,
     case_error: str | None = None,
+    coding_error: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     thread, key = intake.officer_thread(principal, report_id)
@@ -224,12 +226,14 @@ def _report_page(
             "referral_kinds": case_states.REFERRAL_KINDS,
             "share_targets": targets,
             "case_error": case_error,
+            "coding": coding.case_section(_node(request), principal, report_id),
+            "coding_error": coding_error,
         },
         status_code=status_code,
     )
 
 
-@router.post("/app/reports/{report_id}/status", dependencies=[Depends(csrf_form)])
+@router.post("/app/reports/{report_id}/status", dependencies=[staff_permits("case:work"), Depends(csrf_form)])
 def move_case(
     request: Request,
     report_id: uuid.UUID,
@@ -242,7 +246,7 @@ def move_case(
     )
 
 
-@router.post("/app/reports/{report_id}/assign", dependencies=[Depends(csrf_form)])
+@router.post("/app/reports/{report_id}/assign", dependencies=[staff_permits("case:work"), Depends(csrf_form)])
 def assign_case(
     request: Request,
     report_id: uuid.UUID,
@@ -259,7 +263,7 @@ def assign_case(
     )
 
 
-@router.post("/app/reports/{report_id}/referrals", dependencies=[Depends(csrf_form)])
+@router.post("/app/reports/{report_id}/referrals", dependencies=[staff_permits("case:work"), Depends(csrf_form)])
 def refer_case(
     request: Request,
     report_id: uuid.UUID,
@@ -284,7 +288,7 @@ def _case_action(
     return RedirectResponse(f"/app/reports/{report_id}#case-title", status_code=303)
 
 
-@router.get("/app/dashboard", response_class=HTMLResponse)
+@router.get("/app/dashboard", response_class=HTMLResponse, dependencies=[staff_permits("case:supervise")])
 def dashboard_page(request: Request, principal: Principal = Depends(staff_principal)) -> HTMLResponse:
     board = cases.dashboard(_node(request), principal)
     hours = sorted(board.urgent_first_action_hours)
@@ -312,7 +316,7 @@ def keys_page(request: Request, principal: Principal = Depends(staff_principal))
 # -- JSON for the pages' scripts ---------------------------------------------------------------------------------------
 
 
-@router.get("/app/api/reports/{report_id}")
+@router.get("/app/api/reports/{report_id}", dependencies=[staff_permits("report:read")])
 def report_json(
     report_id: uuid.UUID, principal: Principal = Depends(staff_principal), intake: Intake = Depends(get_intake)
 ) -> dict[str, Any]:
@@ -329,7 +333,7 @@ def report_json(
     return data
 
 
-@router.get("/app/api/reports/{report_id}/attachments/{attachment_id}")
+@router.get("/app/api/reports/{report_id}/attachments/{attachment_id}", dependencies=[staff_permits("report:read")])
 def report_attachment(
     report_id: uuid.UUID,
     attachment_id: uuid.UUID,
@@ -340,7 +344,11 @@ def report_attachment(
     return FileResponse(path, media_type="application/octet-stream")
 
 
-@router.post("/app/api/reports/{report_id}/messages", status_code=201, dependencies=[Depends(csrf_header)])
+@router.post(
+    "/app/api/reports/{report_id}/messages",
+    status_code=201,
+    dependencies=[staff_permits("report:reply"), Depends(csrf_header)],
+)
 def reply(
     report_id: uuid.UUID,
     body: ReplyIn,
@@ -353,7 +361,7 @@ def reply(
     return {"ok": True, "id": str(message.id), "sent_at": message.sent_at.isoformat()}
 
 
-@router.post("/app/api/keys", status_code=201, dependencies=[Depends(csrf_header)])
+@router.post("/app/api/keys", status_code=201, dependencies=[staff_permits("key:manage_own"), Depends(csrf_header)])
 def add_key(request: Request, body: KeyIn, principal: Principal = Depends(staff_principal)) -> dict[str, Any]:
     if principal.jurisdiction is None:
         raise TnrwatchError("your account belongs to no jurisdiction")
@@ -382,7 +390,11 @@ class ShareIn(BaseModel):
     sealed_keys: list[SealedKeyIn] = Field(max_length=100)
 
 
-@router.post("/app/api/reports/{report_id}/referrals", status_code=201, dependencies=[Depends(csrf_header)])
+@router.post(
+    "/app/api/reports/{report_id}/referrals",
+    status_code=201,
+    dependencies=[staff_permits("case:work"), Depends(csrf_header)],
+)
 def share_with_focal_point(
     request: Request, report_id: uuid.UUID, body: ShareIn, principal: Principal = Depends(staff_principal)
 ) -> dict[str, Any]:

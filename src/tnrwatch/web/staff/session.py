@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse
 
 from tnrwatch.errors import ForbiddenError, NotAuthenticatedError
-from tnrwatch.services import staff_auth
+from tnrwatch.services import notifications, staff_auth
 from tnrwatch.services.node import Node
-from tnrwatch.services.policy import Principal
+from tnrwatch.services.policy import PERMISSIONS, Principal, require
 from tnrwatch.web.templating import templates
 
 COOKIE = "tnr_staff"
@@ -34,6 +34,19 @@ def staff_secret(request: Request) -> str:
 def staff_principal(request: Request) -> Principal:
     node: Node = request.app.state.node
     return staff_auth.session_principal(node, staff_secret(request))
+
+
+def staff_permits(permission: str) -> Any:
+    """A route dependency: the signed-in account must hold `permission` (services/policy.py), checked before the
+    CSRF token and the body. The route rules test reads `permission` from here and compares it with its table."""
+    if permission not in PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+
+    def check(request: Request) -> None:
+        require(staff_principal(request), permission)
+
+    check.permission = permission  # type: ignore[attr-defined]  # read by tests/web/test_route_rules.py
+    return Depends(check)
 
 
 def require_csrf(request: Request, form_token: str | None = None) -> None:
@@ -60,9 +73,12 @@ def same_site_form(request: Request) -> None:
 
 def render_staff(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     secret = request.cookies.get(COOKIE)
+    principal = context.get("principal")
+    # The nav bar's badge: one indexed count per signed-in page.
+    unread = notifications.unread_count(request.app.state.node, principal) if isinstance(principal, Principal) else 0
     return templates.TemplateResponse(
         request,
         template,
-        {"csrf_token": staff_auth.csrf_token(secret) if secret else "", **context},
+        {"csrf_token": staff_auth.csrf_token(secret) if secret else "", "unread_notifications": unread, **context},
         status_code=status_code,
     )

@@ -27,7 +27,8 @@
   const GENERATORS = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3]; // Bech32's BCH code
   const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
   // Which purposes carry an item (docs/report-format.md, "Encodings").
-  const PURPOSES = { answers: false, message: true, attachment: true, 'report-key': true, 'recipient-key': true };
+  const PURPOSES = { answers: false, message: true, attachment: true, 'report-key': true, 'recipient-key': true,
+    note: true, task: true, evidence: true, 'evidence-meta': true };
 
   let sodium = null; // set once libsodium is ready; every function below needs it
 
