@@ -20,12 +20,14 @@ import os
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Table, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -52,6 +54,7 @@ from tnrwatch.store.models import (
     RecipientKey,
     Referral,
     Report,
+    ReportHourCount,
     ReportKey,
     ReportMessage,
     SpentChallenge,
@@ -209,6 +212,7 @@ class Intake:
             return
         self._purged_at = time.monotonic()
         session.execute(delete(SpentChallenge).where(SpentChallenge.expires_at < utcnow()))
+        session.execute(delete(ReportHourCount).where(ReportHourCount.hour < hour(utcnow()) - dt.timedelta(days=1)))
 
     def _spend(self, session: Session, proof: ProofOfWork | None) -> None:
         challenge = self._verify(proof)
@@ -599,10 +603,22 @@ _SPENT_AMONG = select(SpentChallenge.nonce).where(SpentChallenge.nonce.in_(bindp
 _TAKEN_AMONG = select(Report.id, Report.lookup_hash).where(
     or_(Report.id.in_(bindparam("ids", expanding=True)), Report.lookup_hash.in_(bindparam("lookups", expanding=True)))
 )
-_COUNT_HOUR = select(func.count()).where(Report.received_at == bindparam("hour"))
-_COUNT_HOUR_JURISDICTION = select(func.count()).where(
-    Report.received_at == bindparam("hour"), Report.jurisdiction_code == bindparam("code")
+_COUNT_HOUR = select(func.coalesce(func.sum(ReportHourCount.count), 0)).where(ReportHourCount.hour == bindparam("hour"))
+_COUNT_HOUR_JURISDICTION = select(ReportHourCount.count).where(
+    ReportHourCount.hour == bindparam("hour"), ReportHourCount.jurisdiction_code == bindparam("code")
 )
+
+
+def _counting_statement(dialect: str) -> Any:
+    """Add a group's reports to their hour's counts: one upsert, the same on both databases."""
+    table = _table(ReportHourCount)
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return statement.on_conflict_do_update(
+        index_elements=["hour", "jurisdiction_code"], set_={"count": table.c.count + statement.excluded.count}
+    )
+
+
+_COUNT_REPORTS = {dialect: _counting_statement(dialect) for dialect in ("sqlite", "postgresql")}
 _ACTIVE_KEYS = (
     select(Jurisdiction.code, RecipientKey.id)
     .outerjoin(RecipientKey, and_(RecipientKey.jurisdiction_code == Jurisdiction.code, RecipientKey.status == "active"))
@@ -641,7 +657,7 @@ class _GroupState:
         self.lookups: set[str] = {lookup for _, lookup in taken}
         self.overall = connection.scalar(_COUNT_HOUR, {"hour": self.hour}) or 0
         # A jurisdiction's count is at most the node's: while the node's, with the whole group, stays below the
-        # jurisdiction ceiling, no jurisdiction can reach it, and counting (a scan of this hour's reports) is spared.
+        # jurisdiction ceiling, no jurisdiction can reach it, and reading its count is spared.
         self._count_locally = self.overall + len(group) >= settings.report_ceiling_per_jurisdiction_per_hour
         self.by_jurisdiction: dict[str, int] = {}
         self._keys: dict[str, frozenset[uuid.UUID] | None] = {}
@@ -747,6 +763,11 @@ def _insert_reports(
             for pending, _ in accepted
             for key in pending.submission.keys
         ],
+    )
+    counts = Counter(pending.submission.jurisdiction for pending, _ in accepted)
+    connection.execute(
+        _COUNT_REPORTS[connection.dialect.name],
+        [{"hour": shared.hour, "jurisdiction_code": code, "count": count} for code, count in counts.items()],
     )
     for pending, files in accepted:
         Intake._move_uploads(connection, pending.submission.report_id, files, None)

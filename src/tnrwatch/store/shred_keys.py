@@ -23,6 +23,7 @@ from tnrwatch.store.types import utcnow
 
 FILE_NAME = "report-keys.sqlite3"
 KEY_BYTES = 32  # crypto/shred.py: an XChaCha20-Poly1305 key
+_CHUNK = 500  # report ids per statement (SQLite allows 32,766 parameters; a group holds far fewer reports)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS report_shred_key (
@@ -74,20 +75,23 @@ class ShredKeys:
         """The key of each report, made (and committed, before any report row is written) when it has none yet. A
         report sent twice keeps its first key: its stored copies were wrapped with it."""
         keys: dict[uuid.UUID, bytes] = {}
+        wanted = list(dict.fromkeys(report_ids))
         with self._transaction() as db:
-            for report_id in report_ids:
+            for start in range(0, len(wanted), _CHUNK):  # one query and one insert per chunk: this is the intake path
+                chunk = wanted[start : start + _CHUNK]
+                marks = ", ".join("?" * len(chunk))
                 found = db.execute(
-                    "SELECT key FROM report_shred_key WHERE report_id = ?", (report_id.bytes,)
-                ).fetchone()
-                if found is None:
-                    key = secrets.token_bytes(KEY_BYTES)
-                    db.execute(
-                        "INSERT INTO report_shred_key (report_id, key, made_at) VALUES (?, ?, ?)",
-                        (report_id.bytes, key, _hour(utcnow())),
-                    )
-                    keys[report_id] = key
-                else:
-                    keys[report_id] = found[0]
+                    f"SELECT report_id, key FROM report_shred_key WHERE report_id IN ({marks})",  # noqa: S608 - marks only
+                    [report_id.bytes for report_id in chunk],
+                ).fetchall()
+                keys.update((uuid.UUID(bytes=row[0]), bytes(row[1])) for row in found)
+                made = [(report_id, secrets.token_bytes(KEY_BYTES)) for report_id in chunk if report_id not in keys]
+                made_at = _hour(utcnow())
+                db.executemany(
+                    "INSERT INTO report_shred_key (report_id, key, made_at) VALUES (?, ?, ?)",
+                    [(report_id.bytes, key, made_at) for report_id, key in made],
+                )
+                keys.update(made)
         return keys
 
     def get(self, report_id: uuid.UUID) -> bytes | None:
