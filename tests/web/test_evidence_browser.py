@@ -7,14 +7,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from tnrwatch.crypto import totp
 from tnrwatch.services.node import Node
@@ -23,7 +20,7 @@ from tnrwatch.settings import Settings
 from tnrwatch.web.app import create_app
 
 from .browser import serious_axe_violations
-from .conftest import _free_port
+from .conftest import serving
 from .test_staff_pages import PASSPHRASE, PASSWORD, TOTP_SECRETS, SentReport, make_officer, submit_report
 
 pytestmark = pytest.mark.browser
@@ -46,18 +43,8 @@ def served(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[str, Node, S
     node = Node.open(settings)
     make_officer(node, "olga", "DE")
     report = submit_report(Intake(node), "DE", files={"photo.jpg": PHOTO})
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, node), host="127.0.0.1", port=_free_port(), log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{server.config.port}", node, report
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(settings, node)) as url:
+        yield url, node, report
     node.close()
 
 

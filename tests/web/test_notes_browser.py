@@ -8,14 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import update
 
 from tnrwatch.services import accounts, notifications, staff_auth
@@ -27,7 +24,7 @@ from tnrwatch.web.app import create_app
 
 from ..services.test_reports import send_report
 from .browser import serious_axe_violations
-from .conftest import _free_port
+from .conftest import serving
 from .test_staff_pages import OPERATOR, PASSPHRASE, PASSWORD, TOTP_SECRETS, add_key, current_code, make_officer
 
 pytestmark = pytest.mark.browser
@@ -57,18 +54,8 @@ def served(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[str, Node]]:
     TOTP_SECRETS["sabine"] = enrolment.secret
     add_key(node, "sabine", "DE")
     make_officer(node, "petra", "DE")
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, node), host="127.0.0.1", port=_free_port(), log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{server.config.port}", node
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(settings, node)) as url:
+        yield url, node
     node.close()
 
 

@@ -231,6 +231,21 @@ def test_every_route_checks_the_permission_its_rule_names(client: TestClient) ->
         assert declared_permissions(route) == expected, (method, path)
 
 
+def signed_in_with_token(
+    client: TestClient, node: Node, username: str, role: str, jurisdiction: str | None
+) -> tuple[str, str]:
+    """A new account signed in on `client` (its cookie replaces any other), with a write-scope API token: the token
+    and the pages' CSRF token."""
+    accounts.add_account(node, Principal.operator(), username, role, jurisdiction=jurisdiction)
+    token = accounts.create_token(node, Principal.operator(), username, scope="write").token
+    enrolment = staff_auth.set_password(node, Principal.operator(), username, PASSWORD)
+    assert enrolment is not None
+    TOTP_SECRETS[username] = enrolment.secret
+    client.cookies.clear()
+    assert staff_sign_in(client, username).status_code == 303
+    return token, csrf_of(client.get("/app/keys"))
+
+
 def test_writes_refuse_every_role_the_policy_refuses(client: TestClient, node: Node, intake: Intake) -> None:
     make_officer(node, "olga", "DE")
     german = submit_report(intake, "DE")
@@ -238,14 +253,7 @@ def test_writes_refuse_every_role_the_policy_refuses(client: TestClient, node: N
     for role in ROLES:
         jurisdiction = "FR" if role in ("officer", "supervisor") else None
         username = f"writer-{role}"
-        accounts.add_account(node, Principal.operator(), username, role, jurisdiction=jurisdiction)
-        token = accounts.create_token(node, Principal.operator(), username, scope="write").token
-        enrolment = staff_auth.set_password(node, Principal.operator(), username, PASSWORD)
-        assert enrolment is not None
-        TOTP_SECRETS[username] = enrolment.secret
-        client.cookies.clear()
-        assert staff_sign_in(client, username).status_code == 303
-        csrf = csrf_of(client.get("/app/keys"))
+        token, csrf = signed_in_with_token(client, node, username, role, jurisdiction)
         for (method, path), rule in writes:
             permission = rule.split(":", 1)[1]
             url = filled(path, report_id=str(german.id))
@@ -329,14 +337,7 @@ def test_a_foreign_focal_point_writes_nothing_by_any_route(client: TestClient, n
     assert targeted - set(FOREIGN_WRITES) == set(), "add a well-formed request for these routes to FOREIGN_WRITES"
     for role in ("officer", "supervisor"):
         username = f"foreign-{role}"
-        accounts.add_account(node, Principal.operator(), username, role, jurisdiction="FR")
-        token = accounts.create_token(node, Principal.operator(), username, scope="write").token
-        enrolment = staff_auth.set_password(node, Principal.operator(), username, PASSWORD)
-        assert enrolment is not None
-        TOTP_SECRETS[username] = enrolment.secret
-        client.cookies.clear()
-        assert staff_sign_in(client, username).status_code == 303
-        csrf = csrf_of(client.get("/app/keys"))
+        token, csrf = signed_in_with_token(client, node, username, role, "FR")
         with node.store.reading() as session:
             changes_before = session.scalar(select(func.count()).where(AuditEntry.action != "read"))
         for (method, path), sample in FOREIGN_WRITES.items():

@@ -25,7 +25,7 @@ from tnrwatch.services import notifications
 from tnrwatch.services.changes import record_access, record_change
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal, allowed, require
-from tnrwatch.services.reports import visible_to
+from tnrwatch.services.reports import held_report, visible_report
 from tnrwatch.store.models import Account, CaseNote, CaseTask, Report
 from tnrwatch.store.types import utcnow
 
@@ -71,7 +71,7 @@ def case_notes(node: Node, principal: Principal, report_id: uuid.UUID, *, today:
     require(principal, "report:read")
     day = today or utcnow().date()
     with node.store.writing() as session:
-        report = _visible_report(session, principal, report_id)
+        report = visible_report(session, principal, report_id)
         record_access(session, principal, "read", "case_notes", report.id)
         notes = tuple(
             NoteOut(note.id, author, note.created_at, note.ciphertext)
@@ -93,7 +93,7 @@ def add_note(node: Node, principal: Principal, report_id: uuid.UUID, note_id: uu
     require(principal, "case:work")
     _check_ciphertext(ciphertext, ("ciphertext",), MAX_NOTE_BYTES, "the note")
     with node.store.writing() as session:
-        report = _own_report(session, principal, report_id)
+        report = held_report(session, principal, report_id)
         if session.get(CaseNote, note_id) is not None:
             raise ConflictError("this note was received already; notes are never changed, add a new one")
         note = CaseNote(
@@ -119,7 +119,7 @@ def add_task(
     require(principal, "case:work")
     _check_ciphertext(title, ("title",), MAX_TITLE_BYTES, "the task title")
     with node.store.writing() as session:
-        report = _own_report(session, principal, report_id)
+        report = held_report(session, principal, report_id)
         assigned = _assignee(session, report, assignee) if assignee else None
         if session.get(CaseTask, task_id) is not None:
             raise ConflictError("this task was received already")
@@ -146,7 +146,7 @@ def mark_task(node: Node, principal: Principal, report_id: uuid.UUID, task_id: u
     """Mark a task done or not done, recording who and when (nothing changes when it already is)."""
     require(principal, "case:work")
     with node.store.writing() as session:
-        report = _own_report(session, principal, report_id)
+        report = held_report(session, principal, report_id)
         task = session.get(CaseTask, task_id)
         if task is None or task.report_id != report.id:
             raise NotFoundError("no such task on this case")
@@ -168,30 +168,6 @@ def _check_ciphertext(ciphertext: bytes, loc: tuple[str, ...], limit: int, what:
     padded = size - envelope.NONCE_BYTES - envelope.AEAD_ABYTES
     if padded < envelope.PAD_BLOCK or padded % envelope.PAD_BLOCK:
         raise InvalidInputError(f"{what} is malformed", [FieldError(loc, "not a padded, encrypted document")])
-
-
-def _jurisdiction(principal: Principal) -> str:
-    if principal.jurisdiction is None:
-        # The same answer as for another jurisdiction's report: nothing to find here.
-        raise NotFoundError("no such report in your jurisdiction")
-    return principal.jurisdiction
-
-
-def _visible_report(session: Session, principal: Principal, report_id: uuid.UUID) -> Report:
-    jurisdiction = _jurisdiction(principal)
-    report = session.scalar(select(Report).where(Report.id == report_id, visible_to(jurisdiction)))
-    if report is None:
-        raise NotFoundError("no such report in your jurisdiction")
-    return report
-
-
-def _own_report(session: Session, principal: Principal, report_id: uuid.UUID) -> Report:
-    """The report, when the principal's jurisdiction holds its case. A focal point it was referred to reads the
-    notes but gets 404 on writes, as for a report it cannot see: the case is the other jurisdiction's."""
-    report = session.get(Report, report_id)
-    if report is None or report.jurisdiction_code != _jurisdiction(principal):
-        raise NotFoundError("no such report in your jurisdiction")
-    return report
 
 
 def _assignees(session: Session, jurisdiction: str) -> list[str]:

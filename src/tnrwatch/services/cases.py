@@ -27,7 +27,7 @@ from tnrwatch.services import evidence, notifications
 from tnrwatch.services.changes import record_change
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal, allowed, require
-from tnrwatch.services.reports import SealedKey, visible_to, wrap_copy
+from tnrwatch.services.reports import SealedKey, held_report, visible_report, visible_to, wrap_copy
 from tnrwatch.store.models import (
     Account,
     Attachment,
@@ -89,7 +89,7 @@ def move(node: Node, principal: Principal, report_id: uuid.UUID, target: str) ->
     """Move the case to `target`; its new state. An illegal move is refused (409) with the moves that are possible."""
     require(principal, "case:work")
     with node.store.writing() as session:
-        report = _own_report(session, principal, report_id)
+        report = held_report(session, principal, report_id)
         try:
             cases.check_transition(report.status, target)
         except cases.IllegalTransitionError as exc:
@@ -121,7 +121,7 @@ def refer(
             [FieldError(("to_jurisdiction",), "leave it out for this kind of referral")],
         )
     with node.store.writing() as session:
-        report = _own_report(session, principal, report_id)
+        report = held_report(session, principal, report_id)
         if report.status == cases.CLOSED:
             raise ConflictError("the case is closed; reopen it (triaged) to refer it")
         if kind == "focal_point":
@@ -149,7 +149,7 @@ def referrals(node: Node, principal: Principal, report_id: uuid.UUID) -> list[Re
     """The case's referrals, oldest first."""
     require(principal, "report:read")
     with node.store.reading() as session:
-        report = _visible_report(session, principal, report_id)
+        report = visible_report(session, principal, report_id)
         rows = session.execute(
             select(Referral, Account.username)
             .outerjoin(Account, Account.id == Referral.account_id)
@@ -219,7 +219,7 @@ def history(node: Node, principal: Principal, report_id: uuid.UUID) -> list[Case
     """The case's moves, oldest first."""
     require(principal, "report:read")
     with node.store.reading() as session:
-        report = _visible_report(session, principal, report_id)
+        report = visible_report(session, principal, report_id)
         rows = session.execute(
             select(CaseEvent, Account.username)
             .outerjoin(Account, Account.id == CaseEvent.account_id)
@@ -315,21 +315,6 @@ def _jurisdiction(principal: Principal) -> str:
     return principal.jurisdiction
 
 
-def _visible_report(session: Session, principal: Principal, report_id: uuid.UUID) -> Report:
-    report = session.scalar(select(Report).where(Report.id == report_id, visible_to(_jurisdiction(principal))))
-    if report is None:
-        raise NotFoundError("no such report in your jurisdiction")
-    return report
-
-
-def _own_report(session: Session, principal: Principal, report_id: uuid.UUID) -> Report:
-    report = session.get(Report, report_id)
-    # The same answer for "does not exist" and "another jurisdiction's": existence is not revealed across borders.
-    if report is None or report.jurisdiction_code != _jurisdiction(principal):
-        raise NotFoundError("no such report in your jurisdiction")
-    return report
-
-
 # -- who is on a case, and the supervisor's view --------------------------------------------------------------------
 
 
@@ -358,7 +343,7 @@ def assign(node: Node, principal: Principal, report_id: uuid.UUID, username: str
     supervisor gives them to anyone of the jurisdiction."""
     require(principal, "case:work")
     with node.store.writing() as session:
-        report = _own_report(session, principal, report_id)
+        report = held_report(session, principal, report_id)
         account_id = None
         if username is not None:
             account = session.scalar(select(Account).where(Account.username == username))
@@ -440,7 +425,7 @@ def view(node: Node, principal: Principal, report_id: uuid.UUID) -> CaseView:
     referred = tuple(referrals(node, principal, report_id))
     jurisdiction = _jurisdiction(principal)
     with node.store.reading() as session:
-        report = _visible_report(session, principal, report_id)
+        report = visible_report(session, principal, report_id)
         assigned = session.get(Account, report.assigned_to) if report.assigned_to is not None else None
         colleagues = session.scalars(
             select(Account.username)

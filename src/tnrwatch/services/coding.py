@@ -27,13 +27,13 @@ from tnrwatch.domain.countries import country_name
 from tnrwatch.domain.incident import IncidentIn, IncidentOut
 from tnrwatch.domain.person import PersonIn
 from tnrwatch.domain.validation import try_validate
-from tnrwatch.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
+from tnrwatch.errors import ConflictError, FieldError, InvalidInputError
 from tnrwatch.services.changes import record_change
 from tnrwatch.services.incidents import add_incident, visible_incidents, visible_row
 from tnrwatch.services.node import Node
 from tnrwatch.services.persons import add_person, visible_persons
 from tnrwatch.services.policy import Principal, allowed, require
-from tnrwatch.services.reports import visible_to
+from tnrwatch.services.reports import visible_report, visible_to
 from tnrwatch.store.incidents import load_incidents
 from tnrwatch.store.models import (
     Account,
@@ -133,7 +133,7 @@ def code_incident(
             [FieldError(("persons",), "give existing persons by pseudonym, new ones with their fields")],
         )
     with node.store.reading() as session:
-        _visible_report(session, principal, report_id)
+        visible_report(session, principal, report_id)
         found = dict(
             session.execute(
                 select(Person.pseudonym, Person.uuid).where(
@@ -169,7 +169,7 @@ def code_incident(
         if found_duplicates:
             return CodingResult(None, tuple(found_duplicates))
     with node.store.writing() as session:
-        report = _visible_report(session, principal, report_id)
+        report = visible_report(session, principal, report_id)
         for person in people:
             add_person(session, node, principal, person)
         incident_uuid = add_incident(session, node, principal, parsed_incident)
@@ -184,7 +184,7 @@ def link_incident(node: Node, principal: Principal, report_id: uuid.UUID, incide
     """Link the report to an incident already coded (from another report, an import, a partner)."""
     _require_coder(principal)
     with node.store.writing() as session:
-        report = _visible_report(session, principal, report_id)
+        report = visible_report(session, principal, report_id)
         incident_id = visible_row(session, principal, incident_uuid).id
         if session.get(ReportIncident, (report.id, incident_id)) is not None:
             raise ConflictError("the incident is already linked to this report")
@@ -198,7 +198,7 @@ def report_incidents(node: Node, principal: Principal, report_id: uuid.UUID) -> 
     require(principal, "report:read")
     require(principal, "incident:read")
     with node.store.reading() as session:
-        _visible_report(session, principal, report_id)
+        visible_report(session, principal, report_id)
         rows = session.execute(
             select(ReportIncident, Incident, Account.username)
             .join(Incident, Incident.id == ReportIncident.incident_id)
@@ -261,7 +261,7 @@ def start_coding(node: Node, principal: Principal, report_id: uuid.UUID, *, limi
     """Check that the principal may code from the report (NotFound, Forbidden otherwise) and gather the choices."""
     _require_coder(principal)
     with node.store.reading() as session:
-        report = _visible_report(session, principal, report_id)
+        report = visible_report(session, principal, report_id)
         host = session.scalar(select(Jurisdiction.country).where(Jurisdiction.code == report.jurisdiction_code))
         pseudonyms = session.scalars(
             select(Person.pseudonym).where(*visible_persons(principal)).order_by(Person.pseudonym).limit(limit)
@@ -407,16 +407,6 @@ def _candidate_ids(session: Session, new: duplicates.Profile, principal: Princip
 def _require_coder(principal: Principal) -> None:
     require(principal, "case:work")
     require(principal, "incident:write")
-
-
-def _visible_report(session: Session, principal: Principal, report_id: uuid.UUID) -> Report:
-    # The same answer for "does not exist" and "another jurisdiction's": existence is not revealed across borders.
-    report = None
-    if principal.jurisdiction is not None:
-        report = session.scalar(select(Report).where(Report.id == report_id, visible_to(principal.jurisdiction)))
-    if report is None:
-        raise NotFoundError("no such report in your jurisdiction")
-    return report
 
 
 def _link(

@@ -34,11 +34,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tnrwatch.crypto import envelope
-from tnrwatch.errors import ConflictError, FieldError, ForbiddenError, InvalidInputError, NotFoundError
+from tnrwatch.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from tnrwatch.services.changes import record_access, record_change
 from tnrwatch.services.node import Node
-from tnrwatch.services.policy import OPERATOR_ROLE, Principal, allowed, require
-from tnrwatch.services.reports import visible_to
+from tnrwatch.services.policy import Principal, allowed, require
+from tnrwatch.services.reports import held_report, visible_report
 from tnrwatch.settings import Settings
 from tnrwatch.store.custody_chain import (
     GENESIS_HASH,
@@ -136,7 +136,7 @@ def check_can_add(node: Node, principal: Principal, report_id: uuid.UUID) -> Non
     """Refuse early (before a file is received) whoever could not add evidence to this report."""
     require(principal, "case:work")
     with node.store.reading() as session:
-        _own_report(session, principal, report_id)
+        held_report(session, principal, report_id)
 
 
 def register_attachment(
@@ -155,7 +155,7 @@ def register_attachment(
     require(principal, "case:work")
     _check_capture(sha256, size, meta)
     with node.store.reading() as session:
-        report = _own_report(session, principal, report_id)
+        report = held_report(session, principal, report_id)
         attachment = session.get(Attachment, attachment_id)
         if attachment is None or attachment.report_id != report.id:
             raise NotFoundError("no such attachment in this report")
@@ -163,7 +163,7 @@ def register_attachment(
     ciphertext_sha256, ciphertext_size = _hash_or_conflict(path)
     _check_sizes(size, ciphertext_size)
     with node.store.writing() as session:
-        report = _own_report(session, principal, report_id)
+        report = held_report(session, principal, report_id)
         taken = session.scalar(select(EvidenceItem.id).where(EvidenceItem.attachment_id == attachment_id))
         if taken is not None:
             raise ConflictError(f"this file is already kept as evidence (item {taken})")
@@ -197,7 +197,7 @@ def add_upload(
         ciphertext_sha256, ciphertext_size = _hash_or_conflict(part)
         _check_sizes(size, ciphertext_size)
         with node.store.writing() as session:
-            report = _own_report(session, principal, report_id)
+            report = held_report(session, principal, report_id)
             if session.get(EvidenceItem, item_id) is not None:
                 raise ConflictError("an evidence item with this id exists already")
             capture = _Capture(kind, None, sha256, size, meta, ciphertext_sha256, ciphertext_size)
@@ -255,7 +255,7 @@ def list_items(node: Node, principal: Principal, report_id: uuid.UUID) -> Eviden
     """A report's evidence with each item's custody log, oldest first, and whether each log still holds."""
     require(principal, "report:read")
     with node.store.writing() as session:
-        report = _visible_report(session, principal, report_id)
+        report = visible_report(session, principal, report_id)
         items = session.scalars(
             select(EvidenceItem).where(EvidenceItem.report_id == report.id).order_by(EvidenceItem.captured_at)
         ).all()
@@ -304,7 +304,7 @@ def transfer(node: Node, principal: Principal, report_id: uuid.UUID, item_id: uu
             [FieldError(("recipient",), f"1 to {MAX_RECIPIENT_CHARS} characters, e.g. an authority and its reference")],
         )
     with node.store.writing() as session:
-        report = _own_report(session, principal, report_id)
+        report = held_report(session, principal, report_id)
         item = _item_of(session, report, item_id, lock=True)
         return _append(session, principal, item, "transferred", {"recipient": recipient})
 
@@ -594,36 +594,10 @@ def _hash_file(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _jurisdiction(principal: Principal) -> str:
-    if principal.jurisdiction is None:
-        raise ForbiddenError("evidence is kept by the officers of the report's jurisdiction")
-    return principal.jurisdiction
-
-
-def _visible_report(session: Session, principal: Principal, report_id: uuid.UUID) -> Report:
-    if principal.role == OPERATOR_ROLE:  # the command line: it holds the database anyway
-        found = session.get(Report, report_id)
-        if found is None:
-            raise NotFoundError(f"no report {report_id}")
-        return found
-    report = session.scalar(select(Report).where(Report.id == report_id, visible_to(_jurisdiction(principal))))
-    if report is None:
-        raise NotFoundError("no such report in your jurisdiction")
-    return report
-
-
-def _own_report(session: Session, principal: Principal, report_id: uuid.UUID) -> Report:
-    report = session.get(Report, report_id)
-    # The same answer for "does not exist" and "another jurisdiction's": existence is not revealed across borders.
-    if report is None or report.jurisdiction_code != _jurisdiction(principal):
-        raise NotFoundError("no such report in your jurisdiction")
-    return report
-
-
 def _visible_item(
     session: Session, principal: Principal, report_id: uuid.UUID, item_id: uuid.UUID, *, lock: bool = False
 ) -> EvidenceItem:
-    return _item_of(session, _visible_report(session, principal, report_id), item_id, lock=lock)
+    return _item_of(session, visible_report(session, principal, report_id), item_id, lock=lock)
 
 
 def _item_of(session: Session, report: Report, item_id: uuid.UUID, *, lock: bool = False) -> EvidenceItem:

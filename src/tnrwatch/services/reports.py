@@ -45,7 +45,7 @@ from tnrwatch.errors import (
 from tnrwatch.services import notifications
 from tnrwatch.services.changes import record_access, record_change
 from tnrwatch.services.node import Node
-from tnrwatch.services.policy import Principal, require
+from tnrwatch.services.policy import OPERATOR_ROLE, Principal, require
 from tnrwatch.settings import Settings
 from tnrwatch.store.models import (
     Attachment,
@@ -480,7 +480,7 @@ class Intake:
                     author, account_id = "reporter", None
                 else:
                     require(principal, "report:reply")
-                    report = _report_for(session, principal, report_id)
+                    report = visible_report(session, principal, report_id)
                     author, account_id = "officer", principal.account_id
                 if session.scalar(select(ReportMessage.seq).where(ReportMessage.id == message_id)) is not None:
                     raise ConflictError("this message was received already")
@@ -527,7 +527,7 @@ class Intake:
         none of their keys holds one, e.g. a key made after the report arrived and not granted yet)."""
         require(principal, "report:read")
         with self.node.store.reading() as session:
-            report = _report_for(session, principal, report_id)
+            report = visible_report(session, principal, report_id)
             found = session.execute(
                 select(ReportKey.sealed, RecipientKey.id, RecipientKey.public_key)
                 .join(RecipientKey, RecipientKey.id == ReportKey.recipient_key_id)
@@ -547,7 +547,7 @@ class Intake:
     def officer_attachment(self, principal: Principal, report_id: uuid.UUID, attachment_id: uuid.UUID) -> Path:
         require(principal, "report:read")
         with self.node.store.reading() as session:
-            report = _report_for(session, principal, report_id)
+            report = visible_report(session, principal, report_id)
             path = self._attachment_file(session, report.id, attachment_id)
         self.record_read(principal, "read", "attachment", attachment_id, note=f"report {report.id}")
         return path
@@ -815,12 +815,28 @@ def visible_to(jurisdiction: str) -> ColumnElement[bool]:
     return or_(Report.jurisdiction_code == jurisdiction, Report.id.in_(referred))
 
 
-def _report_for(session: Session, principal: Principal, report_id: uuid.UUID | None) -> Report:
-    # The same answer for "does not exist" and "another jurisdiction's": existence is not revealed across borders.
+def visible_report(
+    session: Session, principal: Principal, report_id: uuid.UUID | None, *, lock: bool = False
+) -> Report:
+    """The report, when `principal` may see it: its jurisdiction's, or referred to it (the operator, at the command
+    line, sees every report). The same NotFoundError for "does not exist" and "another jurisdiction's": existence is
+    not revealed across borders."""
     report = None
-    if report_id is not None and principal.jurisdiction is not None:
-        report = session.scalar(select(Report).where(Report.id == report_id, visible_to(principal.jurisdiction)))
+    if report_id is not None and principal.role == OPERATOR_ROLE:
+        report = session.get(Report, report_id, with_for_update=lock)
+    elif report_id is not None and principal.jurisdiction is not None:
+        query = select(Report).where(Report.id == report_id, visible_to(principal.jurisdiction))
+        report = session.scalar(query.with_for_update() if lock else query)
     if report is None:
+        raise NotFoundError("no such report in your jurisdiction")
+    return report
+
+
+def held_report(session: Session, principal: Principal, report_id: uuid.UUID) -> Report:
+    """The report, when `principal`'s jurisdiction holds its case (a focal point it was referred to reads it, but
+    gets the same NotFoundError as anyone else for what only the holder does: the case is the other's)."""
+    report = session.get(Report, report_id)
+    if report is None or principal.jurisdiction is None or report.jurisdiction_code != principal.jurisdiction:
         raise NotFoundError("no such report in your jurisdiction")
     return report
 

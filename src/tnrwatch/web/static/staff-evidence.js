@@ -44,62 +44,16 @@
 
   // -- small helpers (text only) -------------------------------------------------------------------------------------
 
-  function node(tag, attributes, ...children) {
-    const element = document.createElement(tag);
-    for (const [name, value] of Object.entries(attributes || {})) {
-      if (name === 'class') element.className = value;
-      else element.setAttribute(name, value);
-    }
-    for (const child of children) {
-      if (child === null || child === undefined) continue;
-      element.append(child instanceof Node ? child : String(child));
-    }
-    return element;
-  }
+  const dom = window.TnrStaffDom;
+  const { node, say, humanSize } = dom;
+  const fieldError = dom.setError;
+  const failureText = (response) => dom.failureText(response, 'report or item');
 
   const isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
   const text = (value) => (typeof value === 'string' ? value : '');
 
-  function say(box, message, isError) {
-    box.textContent = message;
-    box.classList.toggle('staff-status-error', Boolean(isError));
-  }
-
-  function fieldError(input, box, message) {
-    box.textContent = message;
-    box.hidden = !message;
-    if (message) {
-      input.setAttribute('aria-invalid', 'true');
-      input.focus();
-    } else {
-      input.removeAttribute('aria-invalid');
-    }
-  }
-
-  function humanSize(bytes) {
-    if (!Number.isFinite(bytes)) return 'unknown size';
-    if (bytes < 1024) return `${bytes} bytes`;
-    if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-    return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-  }
-
   const when = (iso) => node('time', { datetime: iso }, `${String(iso).slice(0, 10)} ${String(iso).slice(11, 19)} UTC`);
   const shortHash = (hash) => node('code', { title: text(hash) }, `${text(hash).slice(0, 16)}…`);
-
-  async function failureText(response) {
-    if (response.status === 401) return 'Your sign-in has expired. Sign in again, then reopen this report.';
-    if (response.status === 403) return 'This page is out of date, or your role may not do this. Reload the page.';
-    if (response.status === 404) return 'This report or item is not in your jurisdiction, or no longer exists.';
-    if (response.status === 413) return 'The file is larger than the node accepts as evidence.';
-    try {
-      const body = await response.json();
-      if (body && typeof body.error === 'string') {
-        const fields = Array.isArray(body.errors) ? body.errors.map((e) => `${(e.loc || []).slice(-1)[0]}: ${e.msg}`) : [];
-        return `The server refused: ${body.error}${fields.length ? ` (${fields.join('; ')})` : ''}.`;
-      }
-    } catch (_) { /* not JSON */ }
-    return `The server answered with an error (${response.status}). Try again.`;
-  }
 
   function post(url, body) {
     return fetch(url, {

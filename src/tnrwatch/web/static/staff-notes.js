@@ -28,38 +28,11 @@
   let keyOf = null; // the unlock event's `key()`: answers the report key, or null once the page forgot it
   let plain = new Map(); // id -> decrypted text, wiped on lock
 
-  function node(tag, attributes, ...children) {
-    const element = document.createElement(tag);
-    for (const [name, value] of Object.entries(attributes || {})) {
-      if (name === 'class') element.className = value;
-      else element.setAttribute(name, value);
-    }
-    for (const child of children) {
-      if (child === null || child === undefined) continue;
-      element.append(child instanceof Node ? child : String(child));
-    }
-    return element;
-  }
+  const dom = window.TnrStaffDom;
+  const { node, setError, clearError } = dom;
+  const say = (message, isError) => dom.say(status, message, isError);
 
   const when = (iso) => node('time', { datetime: iso }, `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`);
-
-  function say(message, isError) {
-    status.textContent = message;
-    status.classList.toggle('staff-status-error', Boolean(isError));
-  }
-
-  function setError(input, box, message) {
-    box.textContent = message;
-    box.hidden = false;
-    input.setAttribute('aria-invalid', 'true');
-    input.focus();
-  }
-
-  function clearError(input, box) {
-    box.textContent = '';
-    box.hidden = true;
-    input.removeAttribute('aria-invalid');
-  }
 
   // -- decrypting ----------------------------------------------------------------------------------------------------
 

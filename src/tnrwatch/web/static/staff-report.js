@@ -55,18 +55,9 @@
 
   // -- small DOM helpers (text only) -------------------------------------------------------------------------------
 
-  function node(tag, attributes, ...children) {
-    const element = document.createElement(tag);
-    for (const [name, value] of Object.entries(attributes || {})) {
-      if (name === 'class') element.className = value;
-      else element.setAttribute(name, value);
-    }
-    for (const child of children) {
-      if (child === null || child === undefined) continue;
-      element.append(child instanceof Node ? child : String(child));
-    }
-    return element;
-  }
+  const dom = window.TnrStaffDom;
+  const { node, say, setError, clearError, humanSize } = dom;
+  const failureText = (response) => dom.failureText(response, 'report');
 
   const isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
   const part = (doc, name) => (isObject(doc) && isObject(doc[name]) ? doc[name] : {});
@@ -92,48 +83,12 @@
     return node('section', {}, node('h3', {}, title), facts(rows));
   }
 
-  function humanSize(bytes) {
-    if (!Number.isFinite(bytes)) return 'unknown size';
-    if (bytes < 1024) return `${bytes} bytes`;
-    if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-    return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-  }
-
   function hourText(iso) {
     return node('time', { datetime: iso }, `${String(iso).slice(0, 10)} ${String(iso).slice(11, 16)} UTC`);
   }
 
-  function setError(input, box, message) {
-    box.textContent = message;
-    box.hidden = false;
-    input.setAttribute('aria-invalid', 'true');
-    input.focus();
-  }
-
-  function clearError(input, box) {
-    box.textContent = '';
-    box.hidden = true;
-    input.removeAttribute('aria-invalid');
-  }
-
-  function say(box, message, isError) {
-    box.textContent = message;
-    box.classList.toggle('staff-status-error', Boolean(isError));
-  }
-
   /** Let the browser paint a status line before Argon2id blocks the thread for a moment. */
   const painted = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
-
-  async function failureText(response) {
-    if (response.status === 401) return 'Your sign-in has expired. Sign in again, then reopen this report.';
-    if (response.status === 403) return 'This page is out of date. Reload it and try again.';
-    if (response.status === 404) return 'This report is not in your jurisdiction, or no longer exists.';
-    try {
-      const body = await response.json();
-      if (body && typeof body.error === 'string') return `The server refused: ${body.error}.`;
-    } catch (_) { /* not JSON */ }
-    return `The server answered with an error (${response.status}). Try again.`;
-  }
 
   // -- files -------------------------------------------------------------------------------------------------------
 
