@@ -29,7 +29,14 @@ from tnrwatch.errors import (
 from tnrwatch.services.changes import record_change
 from tnrwatch.services.node import Node
 from tnrwatch.services.persons import visible_persons
-from tnrwatch.services.policy import Principal, may_write_record, read_scope, record_jurisdiction, require
+from tnrwatch.services.policy import (
+    TLP_ALL,
+    Principal,
+    may_write_record,
+    read_scope,
+    record_jurisdiction,
+    require,
+)
 from tnrwatch.store import queries
 from tnrwatch.store.incidents import (
     LinkIds,
@@ -110,7 +117,9 @@ def visible_incidents(principal: Principal) -> list[ColumnElement[bool]]:
     admitted: list[ColumnElement[bool]] = []
     if scope.own_jurisdiction is not None:
         admitted.append(Incident.jurisdiction_code == scope.own_jurisdiction)
-    if scope.node_level:
+    if scope.node_level == TLP_ALL:  # the EU analysts: every node-level record, whatever its marking
+        admitted.append(Incident.jurisdiction_code.is_(None))
+    elif scope.node_level:
         admitted.append(and_(Incident.jurisdiction_code.is_(None), Incident.tlp.in_(sorted(scope.node_level))))
     if scope.shared:
         admitted.append(
