@@ -7,13 +7,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tnrwatch.crypto import totp
+from tnrwatch.crypto import envelope, totp
 from tnrwatch.services.node import Node
 from tnrwatch.services.reports import Intake
 from tnrwatch.settings import Settings
@@ -21,12 +22,46 @@ from tnrwatch.web.app import create_app
 
 from .browser import serious_axe_violations
 from .conftest import serving
-from .test_staff_pages import PASSPHRASE, PASSWORD, TOTP_SECRETS, SentReport, make_officer, submit_report
+from .test_staff_pages import (
+    PASSPHRASE,
+    PASSWORD,
+    TOTP_SECRETS,
+    SentReport,
+    make_officer,
+    proof,
+    submit_report,
+)
 
 pytestmark = pytest.mark.browser
 
 PHOTO = b"the reporter's photo " * 100
+LETTER = b"%PDF-1.4 the letter the embassy sent " * 20
 SCREENSHOTS = Path(os.environ["TNRWATCH_SCREENSHOTS"]) if os.environ.get("TNRWATCH_SCREENSHOTS") else None
+
+
+def reporter_sends_a_file(intake: Intake, report: SentReport, name: str, content: bytes) -> None:
+    """A later message from the reporter carrying a file, as their browser sends it."""
+    message_id, attachment_id, file_key = uuid.uuid4(), uuid.uuid4(), envelope.new_key()
+    sealer = envelope.FileSealer(file_key, envelope.attachment_context(report.id, attachment_id))
+    ciphertext = sealer.feed(content) + sealer.finish()
+    intake.start_upload(report.id, attachment_id, len(ciphertext), proof(intake))
+    intake.append_upload(attachment_id, 0, ciphertext)
+    entry = {
+        "id": str(attachment_id),
+        "name": name,
+        "type": "application/pdf",
+        "size": len(content),
+        "sha256": sealer.sha256,
+        "key": envelope.b64encode(file_key),
+    }
+    document = {"v": 1, "kind": "message", "text": "Here is the letter.", "attachments": [entry]}
+    intake.add_message(
+        lookup=report.lookup,
+        message_id=message_id,
+        ciphertext=envelope.encrypt_document(document, report.key, envelope.message_context(report.id, message_id)),
+        attachments=[attachment_id],
+        proof=proof(intake),
+    )
 
 
 @pytest.fixture
@@ -42,7 +77,9 @@ def served(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[str, Node, S
     )
     node = Node.open(settings)
     make_officer(node, "olga", "DE")
-    report = submit_report(Intake(node), "DE", files={"photo.jpg": PHOTO})
+    intake = Intake(node)
+    report = submit_report(intake, "DE", files={"photo.jpg": PHOTO})
+    reporter_sends_a_file(intake, report, "letter.pdf", LETTER)
     with serving(create_app(settings, node)) as url:
         yield url, node, report
     node.close()
@@ -73,9 +110,13 @@ def test_an_officer_registers_adds_and_views_evidence(
     page.locator("#unlock-form button").click()
     page.locator("#evidence-add").wait_for(state="visible", timeout=30_000)
 
-    page.locator("#evidence-files button", has_text="Register as evidence").click()
+    page.locator("#evidence-files li", has_text="photo.jpg").locator("button", has_text="Register as evidence").click()
     page.locator("#evidence-status").get_by_text("Registered as evidence").wait_for(timeout=30_000)
     page.locator(".staff-evidence-item h3", has_text="photo.jpg").wait_for()
+    # A file the reporter sent later, with a message, is evidence as well.
+    letter = page.locator("#evidence-files li", has_text="letter.pdf")
+    letter.locator("button", has_text="Register as evidence").click()
+    page.locator(".staff-evidence-item h3", has_text="letter.pdf").wait_for(timeout=30_000)
 
     page.select_option("#evidence-kind", "screenshot")
     page.fill("#evidence-label", "Threat on the messenger")
@@ -92,7 +133,7 @@ def test_an_officer_registers_adds_and_views_evidence(
     photo_log = page.locator(".staff-evidence-item", has_text="photo.jpg").locator("table.staff-custody").inner_text()
     assert "Received" in photo_log
     assert "Decrypted" in photo_log
-    assert page.locator(".staff-evidence-item .staff-verified", has_text="✓ intact").count() == 2
+    assert page.locator(".staff-evidence-item .staff-verified", has_text="✓ intact").count() == 3
     assert problems == []
     assert serious_axe_violations(page) == []
     if SCREENSHOTS:

@@ -37,7 +37,7 @@
   };
 
   let keyOf = null; // () => the report key, or null once the page forgot it
-  let answers = null;
+  let reportFiles = null; // the report's and its messages' file entries (keys included), from the unlock event
   let listed = { items: [], can_add: false, max_mb: 0 };
   let described = new Map(); // item id -> its decrypted description
   let downloads = []; // object URLs of decrypted files, revoked when the page locks
@@ -248,7 +248,7 @@
 
   // -- the report's files --------------------------------------------------------------------------------------------
 
-  const entries = () => (isObject(answers) && Array.isArray(answers.attachments) ? answers.attachments : [])
+  const entries = () => (Array.isArray(reportFiles) ? reportFiles : [])
     .filter((entry) => isObject(entry) && typeof entry.id === 'string' && UUID.test(entry.id) && typeof entry.key === 'string');
 
   function renderFiles() {
@@ -449,14 +449,14 @@
 
   document.addEventListener('tnr:report-unlocked', (event) => {
     keyOf = typeof event.detail.key === 'function' ? event.detail.key : null;
-    answers = event.detail.answers;
+    reportFiles = event.detail.files;
     describe();
     render();
   });
 
   document.addEventListener('tnr:report-locked', () => {
     keyOf = null;
-    answers = null;
+    reportFiles = null;
     described = new Map();
     for (const url of downloads) URL.revokeObjectURL(url);
     downloads = [];

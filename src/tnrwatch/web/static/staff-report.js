@@ -35,6 +35,7 @@
   let privateKey = null;
   let reportKey = null;
   let downloads = []; // object URLs of decrypted files, revoked on pagehide
+  let openedFiles = []; // the file entries (keys included) of the decrypted messages, dropped on pagehide
 
   // -- words shown for the answers document (docs/report-format.md) --------------------------------------------------
 
@@ -275,6 +276,7 @@
         doc = TnrCrypto.decryptDocument(TnrCrypto.unb64(message.ciphertext), reportKey,
           TnrCrypto.context('message', reportId, message.id));
       } catch (_) { /* shown as not opening */ }
+      openedFiles.push(...entriesOf(doc));
       return messageItem(message, doc);
     }));
     noMessages.hidden = messages.length > 0;
@@ -337,7 +339,8 @@
       say(unlockStatus, 'Your key is unlocked for this page only. It is forgotten when you leave the page.');
       content.hidden = false;
       el('content-title').focus();
-      announce('tnr:report-unlocked', { answers });
+      // Every file the report and its messages describe (with its key), for the evidence section.
+      announce('tnr:report-unlocked', { answers, files: [...entriesOf(answers), ...openedFiles] });
     } catch (_) {
       say(unlockStatus, 'Something went wrong while opening the report. Reload the page and try again.', true);
     } finally {
@@ -446,8 +449,9 @@
   // -- the other parts of the case page (notes, evidence, coding) ---------------------------------------------------
 
   /** Tell the case page's other scripts (ours, same origin: the CSP allows no other) that the report was opened or
-   * forgotten. They get the report key through `key()`, which answers null once the page forgot it: none of them
-   * keeps a copy, and `tnr:report-locked` tells them to wipe what they decrypted. */
+   * forgotten. They get the report key through `key()`, which answers null once the page forgot it, the decrypted
+   * answers and the entries of every file: none of them keeps a copy, and `tnr:report-locked` tells them to wipe what
+   * they decrypted. */
   function announce(name, detail) {
     document.dispatchEvent(new CustomEvent(name, { detail: { reportId, key: () => reportKey, ...detail } }));
   }
@@ -464,6 +468,7 @@
     reportKey = null;
     for (const url of downloads) URL.revokeObjectURL(url);
     downloads = [];
+    openedFiles = [];
     passphraseInput.value = '';
     replyText.value = '';
     answersBox.replaceChildren();
