@@ -200,3 +200,32 @@ def test_tasks_are_given_within_the_jurisdiction_marked_with_who_and_when_and_no
         ).all()
     assert all(b"police" not in title for title in titles)
     assert changes == [["done"], ["done"]]  # the repeated "done" changed nothing and left no entry
+
+
+def test_an_open_task_is_given_to_someone_else_who_is_told(node: Node, intake: Intake) -> None:
+    olga = make_officer(node, "olga", "DE")
+    make_officer(node, "petra", "DE")
+    make_officer(node, "fabien", "FR")
+    sent = send_report(intake, "DE")
+    task_id = uuid.uuid4()
+    title = sealed("task", sent.report_id, task_id, "call the lawyer", sent.report_key)
+    case_notes.add_task(node, olga.principal, sent.report_id, task_id, title, assignee="olga")
+    petra = Principal(accounts_id(node, "petra"), "petra", "officer", "DE")
+    fabien = Principal(accounts_id(node, "fabien"), "fabien", "officer", "FR")
+
+    given = case_notes.reassign_task(node, olga.principal, sent.report_id, task_id, "petra")
+    assert given.assignee == "petra"
+    assert [(n.kind, n.report_id) for n in notifications.list_notifications(node, petra)] == [("task", sent.report_id)]
+    assert case_notes.reassign_task(node, olga.principal, sent.report_id, task_id, "petra").assignee == "petra"
+    assert len(notifications.list_notifications(node, petra)) == 1  # already hers: nobody is told again
+    with pytest.raises(InvalidInputError) as refused:
+        case_notes.reassign_task(node, olga.principal, sent.report_id, task_id, "fabien")
+    assert refused.value.errors[0].loc == ("assignee",)
+    with pytest.raises(NotFoundError):
+        case_notes.reassign_task(node, fabien, sent.report_id, task_id, None)
+    assert case_notes.reassign_task(node, petra, sent.report_id, task_id, None).assignee is None
+    with node.store.reading() as session:
+        changes = session.scalars(
+            select(AuditEntry.fields).where(AuditEntry.entity == "case_task", AuditEntry.action == "update")
+        ).all()
+    assert changes == [["assignee"], ["assignee"]]

@@ -109,6 +109,7 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/app/api/reports/{report_id}/notes"): "staff:case:work",
     ("POST", "/app/api/reports/{report_id}/tasks"): "staff:case:work",
     ("POST", "/app/api/reports/{report_id}/tasks/{task_id}"): "staff:case:work",
+    ("POST", "/app/api/reports/{report_id}/tasks/{task_id}/assignee"): "staff:case:work",
     ("GET", "/app/notifications"): "staff",
     ("POST", "/app/notifications/read"): "staff",
 }
@@ -292,6 +293,7 @@ FOREIGN_WRITES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("POST", "/app/api/reports/{report_id}/tasks"): {"json": {"id": str(uuid.uuid4()), "title": _b64(bytes(1064))}},
     ("POST", "/app/api/reports/{report_id}/tasks/{task_id}"): {"json": {"done": True}},
+    ("POST", "/app/api/reports/{report_id}/tasks/{task_id}/assignee"): {"json": {"assignee": None}},
     ("POST", "/app/api/reports/{report_id}/evidence/attachments"): {
         "json": {
             "item_id": str(uuid.uuid4()),

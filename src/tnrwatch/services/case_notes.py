@@ -157,6 +157,28 @@ def mark_task(node: Node, principal: Principal, report_id: uuid.UUID, task_id: u
         return _task(session, task, utcnow().date())
 
 
+def reassign_task(
+    node: Node, principal: Principal, report_id: uuid.UUID, task_id: uuid.UUID, assignee: str | None
+) -> TaskOut:
+    """Give a task to another officer or supervisor of the report's jurisdiction, or to nobody; the new assignee is
+    notified unless they gave it to themself (nothing changes when it is theirs already)."""
+    require(principal, "case:work")
+    with node.store.writing() as session:
+        report = held_report(session, principal, report_id)
+        task = session.get(CaseTask, task_id)
+        if task is None or task.report_id != report.id:
+            raise NotFoundError("no such task on this case")
+        assigned = _assignee(session, report, assignee) if assignee else None
+        new_id = assigned.id if assigned else None
+        if task.assignee_id != new_id:
+            task.assignee_id = new_id
+            session.flush()
+            record_change(session, principal, "update", "case_task", task.id, ["assignee"], note=f"report {report.id}")
+            if assigned is not None and assigned.id != principal.account_id:
+                notifications.notify_task(session, assigned.id, report.id)
+        return _task(session, task, utcnow().date())
+
+
 # -- helpers -----------------------------------------------------------------------------------------------------------
 
 

@@ -130,6 +130,26 @@ def mark_task(
     return {"ok": True, **_task_json(task)}
 
 
+class TaskAssigneeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    assignee: str | None = Field(None, max_length=64)  # a username of the jurisdiction, or null for nobody
+
+
+@router.post(
+    "/app/api/reports/{report_id}/tasks/{task_id}/assignee",
+    dependencies=[staff_permits("case:work"), Depends(csrf_header)],
+)
+def reassign_task(
+    request: Request,
+    report_id: uuid.UUID,
+    task_id: uuid.UUID,
+    body: TaskAssigneeIn,
+    principal: Principal = Depends(staff_principal),
+) -> dict[str, Any]:
+    task = case_notes.reassign_task(_node(request), principal, report_id, task_id, body.assignee or None)
+    return {"ok": True, **_task_json(task)}
+
+
 # -- notifications -----------------------------------------------------------------------------------------------------
 
 

@@ -83,8 +83,28 @@
       }, task.done ? 'Mark as not done' : 'Mark as done');
       button.addEventListener('click', () => mark(task, !task.done, button));
       item.append(' ', button);
+      if (!task.done) item.append(' ', giveForm(task, title.id));
     }
     return item;
+  }
+
+  /** "Give to": hand an open task to another officer of the case's jurisdiction, or to nobody. */
+  function giveForm(task, titleId) {
+    const selectId = `give-${task.id}`;
+    const select = node('select', { id: selectId, class: 'staff-select-small' },
+      node('option', { value: '' }, 'Nobody'),
+      ...(data.assignees || []).map((name) => node('option', { value: name }, name)));
+    select.value = task.assignee || '';
+    const button = node('button', {
+      type: 'submit', class: 'staff-button staff-button-quiet staff-button-small', 'aria-describedby': titleId,
+    }, 'Give');
+    const form = node('form', { class: 'staff-give' },
+      node('label', { for: selectId }, 'Give to '), select, ' ', button);
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      give(task, select.value, button);
+    });
+    return form;
   }
 
   function noteItem(note) {
@@ -222,6 +242,23 @@
       say(done ? 'Task marked as done.' : 'Task marked as not done.');
     } catch (_) {
       say('The task was not changed: the connection failed. Try again.', true);
+      button.disabled = false;
+    }
+  }
+
+  async function give(task, assignee, button) {
+    button.disabled = true;
+    try {
+      const refused = await post(`/app/api/reports/${reportId}/tasks/${task.id}/assignee`, { assignee: assignee || null });
+      if (refused) {
+        say(`The task was not given: ${refused}`, true);
+        button.disabled = false;
+        return;
+      }
+      await load();
+      say(assignee ? `Task given to ${assignee}.` : 'Task given to nobody.');
+    } catch (_) {
+      say('The task was not given: the connection failed. Try again.', true);
       button.disabled = false;
     }
   }
