@@ -394,7 +394,7 @@ def _candidate_ids(session: Session, new: duplicates.Profile, principal: Princip
             )
         )
     # Only incidents the officer may read: a suggestion must not show another focal point's coding.
-    statement = select(Incident.id, Incident.date_start).where(or_(*conditions), *visible_incidents(principal))
+    statement = select(Incident.id, Incident.date_start).where(or_(*conditions), *visible_incidents(session, principal))
     rows = session.execute(statement.order_by(Incident.date_start.desc(), Incident.id).limit(MAX_CANDIDATE_ROWS * 4))
     # Nearest in time first: a person in common with an incident years ago still makes the cut when few match.
     ordered = sorted(rows, key=lambda row: (abs((row.date_start - new.date_start).days), row.id))

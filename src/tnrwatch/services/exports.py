@@ -50,7 +50,7 @@ def export_incidents(
             "unknown export format", [FieldError(("format",), f"use one of: {', '.join(EXPORT_FORMATS)}")]
         )
     with node.store.reading() as session:
-        where = queries.conditions(flt, node.taxonomy, node.store.dialect) + visible_incidents(principal)
+        where = queries.conditions(flt, node.taxonomy, node.store.dialect) + visible_incidents(session, principal)
         total = queries.count(session, where)
         any_synthetic = select(Incident.id).where(*where, Incident.synthetic.is_(True)).limit(1)
         info = ExportInfo(

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from tnrwatch.domain.countries import country_name
@@ -109,27 +109,33 @@ def stamp(node: Node, principal: Principal) -> Stamp:
     )
 
 
-def visible_incidents(principal: Principal) -> list[ColumnElement[bool]]:
-    """The incidents `principal` may read (services/policy.py, ReadScope), as conditions on `Incident`."""
+def hidden_incidents(principal: Principal) -> ColumnElement[bool] | None:
+    """The incidents `principal` may not read (services/policy.py, ReadScope), as a condition on `Incident` written
+    for the (jurisdiction_code, tlp) index: few rows on most nodes, found without reading the others. None: nothing is
+    hidden from this principal."""
     scope = read_scope(principal)
     if scope.everything:
-        return []
-    admitted: list[ColumnElement[bool]] = []
+        return None
+    hidden: list[ColumnElement[bool]] = []
+    if scope.node_level != TLP_ALL:
+        hidden.append(and_(Incident.jurisdiction_code.is_(None), Incident.tlp.in_(sorted(TLP_ALL - scope.node_level))))
+    foreign: list[ColumnElement[bool]] = [Incident.jurisdiction_code.is_not(None)]
     if scope.own_jurisdiction is not None:
-        admitted.append(Incident.jurisdiction_code == scope.own_jurisdiction)
-    if scope.node_level == TLP_ALL:  # the EU analysts: every node-level record, whatever its marking
-        admitted.append(Incident.jurisdiction_code.is_(None))
-    elif scope.node_level:
-        admitted.append(and_(Incident.jurisdiction_code.is_(None), Incident.tlp.in_(sorted(scope.node_level))))
-    if scope.shared:
-        admitted.append(
-            and_(
-                Incident.jurisdiction_code.is_not(None),
-                Incident.shared_with_eu.is_(True),
-                Incident.tlp.in_(sorted(scope.shared)),
-            )
-        )
-    return [or_(*admitted) if admitted else false()]
+        foreign.append(Incident.jurisdiction_code != scope.own_jurisdiction)
+    unshared: ColumnElement[bool] = Incident.shared_with_eu.is_(False)
+    if TLP_ALL - scope.shared:
+        unshared = or_(unshared, Incident.tlp.in_(sorted(TLP_ALL - scope.shared)))
+    hidden.append(and_(*foreign, unshared))
+    return or_(*hidden)
+
+
+def visible_incidents(session: Session, principal: Principal) -> list[ColumnElement[bool]]:
+    """The incidents `principal` may read, as conditions on `Incident` for a search: none at all when nothing on
+    this node is hidden from them (searches and facets keep their index-only paths), else "not one of the hidden"."""
+    hidden = hidden_incidents(principal)
+    if hidden is None or session.scalar(select(Incident.id).where(hidden).limit(1)) is None:
+        return []
+    return [Incident.id.not_in(select(Incident.id).where(hidden))]
 
 
 def visible_row(session: Session, principal: Principal, incident_uuid: uuid.UUID) -> Incident:
@@ -292,7 +298,8 @@ def search_incidents(node: Node, principal: Principal, query: IncidentQuery) -> 
     if errors:
         raise InvalidInputError("the search is invalid", errors)
     with node.store.reading() as session:
-        where = queries.conditions(query.filter, node.taxonomy, node.store.dialect) + visible_incidents(principal)
+        where = queries.conditions(query.filter, node.taxonomy, node.store.dialect)
+        where += visible_incidents(session, principal)
         with queries.MatchingSet(session, where, query.sort) as matching:
             rows = matching.page(query.limit + 1, after)
             more = len(rows) > query.limit
