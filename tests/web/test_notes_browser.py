@@ -69,6 +69,7 @@ def shoot(page: Any, locator: Any, path: Path) -> None:
     locator.screenshot(path=str(path))
     keep = os.environ.get("TNRWATCH_SCREENSHOTS")
     if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
         shutil.copy(path, Path(keep) / path.name)
 
 
