@@ -2,12 +2,17 @@
 
 Each package lands in DEST/<package>/ with its licence files, and DEST/VENDORED.md lists what is there and at which
 version, so that a reviewer can check the committed copies against npm without running Node.
+
+An entry `FROM => TO` copies FROM to the path TO inside the package's folder (Leaflet's style sheet finds its images
+in `images/`); `FROM => TO (bundled)` bundles the ES module FROM with its imports into one script TO that sets a global
+(esbuild, pinned in package.json): vega-interpreter ships only as an ES module, and the pages load classic scripts.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -35,12 +40,33 @@ def main() -> int:
             target = target_root / package
             shutil.rmtree(target, ignore_errors=True)
             target.mkdir(parents=True)
-            for name in files:
-                shutil.copy2(source / name, target / Path(name).name)  # flat: one folder per package
-            lines.append(f"| {package} | {version} | {', '.join(Path(name).name for name in files)} |")
+            written = []
+            for entry in files:
+                name, _, to = (part.strip() for part in entry.partition("=>"))
+                bundled = to.endswith("(bundled)")
+                to = to.removesuffix("(bundled)").strip() or Path(name).name  # flat unless told otherwise
+                (target / to).parent.mkdir(parents=True, exist_ok=True)
+                if bundled:
+                    _bundle(source / name, target / to, global_name(package))
+                else:
+                    shutil.copy2(source / name, target / to)
+                written.append(to + (" (bundled)" if bundled else ""))
+            lines.append(f"| {package} | {version} | {', '.join(written)} |")
         (target_root / "VENDORED.md").write_text("\n".join(lines) + "\n")
         print(f"vendored {', '.join(sorted(packages))} into {destination}")
     return 0
+
+
+def global_name(package: str) -> str:
+    """vega-interpreter -> vegaInterpreter: the global a bundled module's exports land in."""
+    head, *rest = package.split("-")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def _bundle(entry: Path, out: Path, name: str) -> None:
+    esbuild = ROOT / "node_modules" / ".bin" / "esbuild"  # pinned in package.json, installed by `npm ci`
+    arguments = ["--bundle", "--minify", "--format=iife", f"--global-name={name}", f"--outfile={out}"]
+    subprocess.run([str(esbuild), str(entry), *arguments], check=True)  # noqa: S603 - our own tool, our own paths
 
 
 if __name__ == "__main__":
