@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from tnrwatch.cli import audit, db, demo, evidence, io, keys, retention, serve, taxonomy, users
+from tnrwatch.cli import audit, db, demo, evidence, io, keys, monitor, retention, serve, taxonomy, users
 
 app = typer.Typer(
     name="tnrwatch",
@@ -26,6 +26,7 @@ app.add_typer(keys.jurisdictions_app, name="jurisdictions")
 app.add_typer(audit.app, name="audit")
 app.add_typer(evidence.app, name="evidence")
 app.add_typer(retention.app, name="retention")
+app.add_typer(monitor.app, name="monitor")
 app.command("serve")(serve.serve)
 app.command("import")(io.import_command)
 app.command("export")(io.export_command)
