@@ -63,6 +63,7 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/taxonomy"): "api:taxonomy:read",
     ("GET", "/api/v1/incidents"): "api:incident:read",
     ("GET", "/api/v1/incidents.geojson"): "api:incident:read",
+    ("GET", "/api/v1/map"): "api:incident:read",
     ("POST", "/api/v1/incidents"): "api:incident:write",
     ("GET", "/api/v1/incidents/{incident_id}"): "api:incident:read",
     ("PATCH", "/api/v1/incidents/{incident_id}"): "api:incident:write",

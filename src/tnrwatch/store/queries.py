@@ -33,7 +33,7 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from tnrwatch.domain.filters import IncidentFilter
 from tnrwatch.store.models import (
@@ -222,6 +222,35 @@ class MatchingSet:
             tactics = taxonomy.tactics_of_family(term.code)
             per_family.append(select(literal(term.code), members).where(IncidentTactic.tactic.in_(tactics)))
         return union_all(*per_family)
+
+    def flows(self) -> list[tuple[str, str, int]]:
+        """(origin, host, incidents) for every origin -> host pair among the matching incidents, largest first. An
+        incident counts once per pair, however many of its locations lie in the host country."""
+        host = aliased(IncidentLocation)
+        statement = (
+            select(IncidentOrigin.country, host.country, func.count(distinct(IncidentOrigin.incident_id)))
+            .join(host, host.incident_id == IncidentOrigin.incident_id)
+            .group_by(IncidentOrigin.country, host.country)
+        )
+        rows = [
+            (str(o), str(h), int(n))
+            for o, h, n in self._session.execute(self._restricted(statement, IncidentOrigin.incident_id))
+        ]
+        return sorted(rows, key=lambda row: (-row[2], row[0], row[1]))
+
+    def timeline(self, taxonomy: Taxonomy) -> list[tuple[int, int, str, int]]:
+        """(year, month, tactic family, incidents) by the month of each matching incident's start: the timeline
+        stacked by family. An incident counts once per family."""
+        family = case({term.code: term.family for term in taxonomy.tactics}, value=IncidentTactic.tactic)
+        year, month = extract("year", Incident.date_start), extract("month", Incident.date_start)
+        statement = (
+            select(year, month, family, func.count(distinct(Incident.id)))
+            .select_from(Incident)
+            .join(IncidentTactic, IncidentTactic.incident_id == Incident.id)
+            .group_by(year, month, family)
+        )
+        found = self._session.execute(self._restricted(statement, Incident.id))
+        return sorted((int(y), int(m), str(f), int(n)) for y, m, f, n in found if f is not None)
 
     def _restricted(self, statement: Any, incident_id: Any) -> Any:
         if self.table is None:

@@ -17,6 +17,7 @@ from tnrwatch.services.schedule import run_due_jobs
 from tnrwatch.settings import Settings
 from tnrwatch.web import health
 from tnrwatch.web.api import actors, audit, docs, incidents, persons, status, taxonomy
+from tnrwatch.web.api import map as map_routes
 from tnrwatch.web.api.deps import API_PREFIX
 from tnrwatch.web.errors import install_error_handlers
 from tnrwatch.web.middleware import RequestLog, SecurityHeaders
@@ -79,7 +80,7 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     app.include_router(plain.router)  # before `report`: /report/plain must not be read as a report page
     app.include_router(report.router)
     app.include_router(followup.router)
-    for module in (status, incidents, taxonomy, persons, actors, audit):
+    for module in (status, incidents, map_routes, taxonomy, persons, actors, audit):
         app.include_router(module.router)
     app.include_router(home.router)
     app.include_router(staff_pages.router)
