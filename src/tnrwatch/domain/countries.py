@@ -33,3 +33,8 @@ def check_country_code(value: str) -> str:
     if not is_country_code(code):
         raise ValueError(f"{value!r} is not an assigned ISO 3166-1 alpha-2 country code")
     return code
+
+
+def numeric_codes() -> dict[str, str]:
+    """ISO 3166-1 numeric code (three digits, as the Natural Earth shapes name countries) by alpha-2 code."""
+    return {c.alpha_2: c.numeric for c in pycountry.countries}

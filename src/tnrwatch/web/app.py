@@ -26,6 +26,7 @@ from tnrwatch.web.public import followup, home, plain, report
 from tnrwatch.web.staff import audit as staff_audit
 from tnrwatch.web.staff import coding as staff_coding
 from tnrwatch.web.staff import evidence as staff_evidence
+from tnrwatch.web.staff import map as staff_map
 from tnrwatch.web.staff import notes as staff_notes
 from tnrwatch.web.staff import pages as staff_pages
 from tnrwatch.web.static_files import CompressedStaticFiles
@@ -85,6 +86,7 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     app.include_router(home.router)
     app.include_router(staff_pages.router)
     app.include_router(staff_audit.router)
+    app.include_router(staff_map.router)
     app.include_router(staff_evidence.router)
     app.include_router(staff_coding.router)
     app.include_router(staff_notes.router)
