@@ -89,6 +89,13 @@ def test_the_map_draws_from_this_site_keeps_its_view_in_the_address_and_filters_
     again.locator("#map-status", has_text="2 incidents drawn by origin state").wait_for(timeout=30_000)
     assert again.locator("#filter-origin").input_value() == "RU"
 
+    # The other filters work the same way: a marking none of these incidents has leaves nothing.
+    page.goto(url + "/app/map")
+    page.select_option("#filter-tlp", "red")
+    page.locator("form.staff-filters button[type=submit]").click()
+    page.locator("#map-status", has_text="0 incidents drawn").wait_for(timeout=30_000)
+    assert "tlp=red" in page.url
+
     # Clicking a coloured country filters the page by it: Latvia (ISO 3166 numeric 428) as a host.
     page.goto(url + "/app/map?layer=host")
     page.locator("#map-status", has_text="by host state").wait_for(timeout=30_000)

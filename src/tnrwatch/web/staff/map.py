@@ -67,6 +67,11 @@ def map_page(
             "filters": request.query_params,
             "origins": sorted(country_names().items(), key=lambda pair: pair[1]),
             "families": [(term.code, term.label) for term in taxonomy.tactic_families],
+            "choices": [
+                ("target_category", "Target category", [(t.code, t.label) for t in taxonomy.target_categories]),
+                ("verification", "Verification", [(t.code, t.label) for t in taxonomy.verification_levels]),
+                ("tlp", "Marking", [(t.code, t.label) for t in taxonomy.tlp]),
+            ],
             "family_label": {term.code: term.label for term in taxonomy.tactic_families},
             "country_name": country_names(),
         },
