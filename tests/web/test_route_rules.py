@@ -87,7 +87,6 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/app/dashboard"): "staff:case:supervise",
     ("GET", "/app/audit"): "staff:audit:read",
     ("GET", "/app/map"): "staff:incident:read",
-    ("GET", "/app/api/map"): "staff:incident:read",
     ("GET", "/app/reports/{report_id}"): "staff:report:read",
     ("GET", "/app/api/reports/{report_id}"): "staff:report:read",
     ("GET", "/app/api/reports/{report_id}/attachments/{attachment_id}"): "staff:report:read",

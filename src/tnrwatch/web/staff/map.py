@@ -1,5 +1,6 @@
-"""/app/map: the map of incidents for staff (choropleths by host or origin, flows, timeline, tables), and the JSON
-its script draws from. The filter lives in the page's URL (a GET form), so a link reproduces the view."""
+"""/app/map: the map of incidents for staff (choropleths by host or origin, flows, timeline, tables). The numbers its
+script draws travel in the page itself (a JSON data block), so one request computes them once. The filter lives in
+the page's URL (a GET form), so a link reproduces the view."""
 
 from __future__ import annotations
 
@@ -74,28 +75,22 @@ def map_page(
             ],
             "family_label": {term.code: term.label for term in taxonomy.tactic_families},
             "country_name": country_names(),
+            "data": _drawn(view),  # what the page's script draws, in the page: computed once, not fetched again
         },
     )
 
 
-@router.get("/app/api/map", dependencies=[staff_permits("incident:read")])
-def map_json(
-    request: Request,
-    principal: Principal = Depends(staff_principal),
-    flt: IncidentFilter = Depends(page_filter),
-) -> dict[str, Any]:
-    view = mapping.map_view(_node(request), principal, flt, FACETS)
+def _drawn(view: mapping.MapView) -> dict[str, Any]:
+    """The numbers the map's script draws, with each country's ISO numeric code (the shapes' names)."""
     numeric = numeric_codes()
+
+    def countries(rows: list[Any]) -> list[dict[str, Any]]:
+        return [{"country": v.value, "numeric": numeric.get(v.value), "label": v.label, "count": v.count} for v in rows]
+
     return {
         "total": view.total,
-        "hosts": [
-            {"country": v.value, "numeric": numeric.get(v.value), "label": v.label, "count": v.count}
-            for v in view.hosts
-        ],
-        "origins": [
-            {"country": v.value, "numeric": numeric.get(v.value), "label": v.label, "count": v.count}
-            for v in view.origins
-        ],
+        "hosts": countries(view.hosts),
+        "origins": countries(view.origins),
         "flows": [
             {
                 "origin": f.origin,

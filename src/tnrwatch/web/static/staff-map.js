@@ -1,4 +1,4 @@
-/* staff-map.js: draws the map page (templates/staff/map.html) from /app/api/map with the page's own filter.
+/* staff-map.js: draws the map page (templates/staff/map.html) from the numbers the page carries (#map-data).
  *
  * Everything comes from this site: the country shapes are Natural Earth's (npm world-atlas, vendored), no tiles.
  * Countries are the finest level drawn, so an obfuscated-for-safety location never shows more precisely than its
@@ -67,14 +67,11 @@
   }
 
   async function draw() {
-    const query = new URLSearchParams(window.location.search);
-    const [data, topo] = await Promise.all([
-      fetch(`/app/api/map?${query}`, { headers: { Accept: 'application/json' } }).then((r) => {
-        if (!r.ok) throw new Error(`the map data did not load (${r.status})`);
-        return r.json();
-      }),
-      fetch('/static/vendor/world-atlas/countries-50m.json').then((r) => r.json()),
-    ]);
+    const data = JSON.parse(document.getElementById('map-data').textContent); // the page's own numbers
+    const topo = await fetch('/static/vendor/world-atlas/countries-50m.json').then((r) => {
+      if (!r.ok) throw new Error(`the country shapes did not load (${r.status})`);
+      return r.json();
+    });
     const shapes = topojson.feature(topo, topo.objects.countries).features
       .filter((feature) => feature.id !== '010') // Antarctica
       .map((feature) => ({ ...feature, geometry: unwrapGeometry(feature.geometry) }));
