@@ -37,7 +37,7 @@ def timeline(rows: Iterable[Mapping[str, Any]], family_labels: Mapping[str, str]
         for row in rows
     ]
     chart = (
-        alt.Chart(alt.Data(values=values))
+        alt.Chart({"values": values})
         .mark_bar()
         .encode(
             x=alt.X("yearmonth(month):T", title="Month"),
@@ -53,7 +53,7 @@ def bars(rows: Iterable[tuple[str, str, int]], title: str) -> dict[str, Any]:
     """A horizontal bar per (value, label, count), largest first: a facet's counts (tactic mix, target mix)."""
     values = [{"value": value, "label": label, "count": count} for value, label, count in rows]
     chart = (
-        alt.Chart(alt.Data(values=values))
+        alt.Chart({"values": values})
         .mark_bar(color=BAR_COLOUR)
         .encode(
             x=alt.X("count:Q", title="Incidents"),
@@ -76,7 +76,7 @@ def pairs(rows: Iterable[tuple[str, str, int]], names: Mapping[str, str]) -> dic
         for origin, host, count in rows
     ]
     chart = (
-        alt.Chart(alt.Data(values=values))
+        alt.Chart({"values": values})
         .mark_bar(color="#b3261e")
         .encode(
             x=alt.X("count:Q", title="Incidents"),
