@@ -88,6 +88,11 @@ class Settings(BaseSettings):
         description="Minutes between runs of the server's scheduled jobs (retention's shredding of raw reports, "
         "overdue acknowledgements); 0 runs none (run `tnrwatch retention run` from cron instead).",
     )
+    map_copy: bool = Field(
+        True,
+        description="Answer the map from an in-memory columnar copy (DuckDB) of the incident tables it counts, kept "
+        "in step with the database; false: read the database itself (slower beyond 100,000 incidents).",
+    )
     key_wrap_strength: Literal["interactive", "moderate", "sensitive"] = Field(
         "moderate",
         description="Argon2id level for wrapping new recipient private keys with a passphrase "

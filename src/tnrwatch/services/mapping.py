@@ -11,12 +11,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import ColumnElement, not_
+from sqlalchemy.orm import Session
+
 from tnrwatch.domain.filters import FACET_NAMES, IncidentFilter
 from tnrwatch.errors import FieldError, InvalidInputError
-from tnrwatch.services.incidents import FacetValue, facet_label, visible_incidents
+from tnrwatch.services.incidents import FacetValue, facet_label, hidden_incidents, visible_incidents
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal, require
 from tnrwatch.store import queries
+from tnrwatch.taxonomy import Taxonomy
+
+COPY_DIALECT = "duckdb"
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,17 @@ class MapView:
     facets: dict[str, list[FacetValue]]
 
 
+def _counted(
+    session: Session, where: list[ColumnElement[bool]], names: Sequence[str], taxonomy: Taxonomy, *, copy: bool
+) -> tuple[int, dict[str, list[tuple[str, int]]], list[Flow], list[MonthCount]]:
+    with queries.MatchingSet(session, where, "-date", materialise=not copy) as matching:
+        total = matching.count()
+        counts = matching.facets(names, taxonomy)
+        flows = [Flow(origin, host, n) for origin, host, n in matching.flows()]
+        timeline = [MonthCount(f"{y:04d}-{m:02d}", family, n) for y, m, family, n in matching.timeline(taxonomy)]
+    return total, counts, flows, timeline
+
+
 def map_view(node: Node, principal: Principal, flt: IncidentFilter, facets: Sequence[str] = ()) -> MapView:
     """Every number the map shows for `flt`, from one pass over the matching incidents."""
     require(principal, "incident:read")
@@ -56,16 +73,21 @@ def map_view(node: Node, principal: Principal, flt: IncidentFilter, facets: Sequ
             ],
         )
     names = list(dict.fromkeys(["host", "origin", *facets]))
-    with node.store.reading() as session:
-        where = queries.conditions(flt, node.taxonomy, node.store.dialect)
-        where += visible_incidents(session, principal)
-        with queries.MatchingSet(session, where, "-date") as matching:
-            total = matching.count()
-            counts = matching.facets(names, node.taxonomy)
-            flows = [Flow(origin, host, n) for origin, host, n in matching.flows()]
-            timeline = [
-                MonthCount(f"{y:04d}-{m:02d}", family, n) for y, m, family, n in matching.timeline(node.taxonomy)
-            ]
+    copy = node.analytics
+    if copy is not None and not flt.q and not copy.building:
+        # The columnar copy (store/analytics.py): the same expressions, with the visibility rule as a condition.
+        with copy.reading() as session:
+            where = queries.conditions(flt, node.taxonomy, COPY_DIALECT)
+            hidden = hidden_incidents(principal)
+            if hidden is not None:
+                where.append(not_(hidden))
+            total, counts, flows, timeline = _counted(session, where, names, node.taxonomy, copy=True)
+    else:
+        # Full text lives in the database only; and until the copy is built, the database answers.
+        with node.store.reading() as session:
+            where = queries.conditions(flt, node.taxonomy, node.store.dialect)
+            where += visible_incidents(session, principal)
+            total, counts, flows, timeline = _counted(session, where, names, node.taxonomy, copy=False)
     labelled = {
         name: [FacetValue(value, facet_label(node.taxonomy, name, value), n) for value, n in pairs]
         for name, pairs in counts.items()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from tnrwatch.crypto.vault import Vault
 from tnrwatch.services.changes import SEALER_INFO, Sealer
 from tnrwatch.settings import Settings
+from tnrwatch.store.analytics import Analytics
 from tnrwatch.store.db import Store
 from tnrwatch.store.shred_keys import ShredKeys
 from tnrwatch.taxonomy import Taxonomy, default_taxonomy
@@ -23,6 +24,7 @@ class Node:
     taxonomy: Taxonomy
     _vault: Vault | None = field(default=None, repr=False)
     _shred_keys: ShredKeys | None = field(default=None, repr=False)
+    _analytics: Analytics | None = field(default=None, repr=False)
     audit_sealer: Sealer = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -53,7 +55,20 @@ class Node:
                 )
         return self._shred_keys
 
+    @property
+    def analytics(self) -> Analytics | None:
+        """The map's columnar copy of the incident tables (store/analytics.py), made on first use; None when the
+        settings turn it off."""
+        if not self.settings.map_copy:
+            return None
+        with _OPENING:
+            if self._analytics is None:
+                self._analytics = Analytics(self.store)
+        return self._analytics
+
     def close(self) -> None:
+        if self._analytics is not None:
+            self._analytics.close()
         if self._shred_keys is not None:
             self._shred_keys.close()
         self.store.dispose()

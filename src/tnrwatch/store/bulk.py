@@ -15,8 +15,9 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, cast
 
+import psycopg
 from sqlalchemy import Connection, Date, DateTime, Uuid, text
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -86,14 +87,29 @@ class BulkWriter:
         self._marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
 
     def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        """Insert `rows` (tuples in `columns` order) into `table` with one executemany."""
+        """Insert `rows` (tuples in `columns` order) into `table`: one executemany on SQLite, one COPY on PostgreSQL
+        (one statement, so the change log's statement triggers, migration 0012, fire once per batch, not per row)."""
         if not rows:
+            return
+        if self.dialect == "postgresql":
+            self._copy(table, columns, rows)
             return
         if self.dialect == "sqlite":
             rows = _converted(rows, _sqlite_converters(table, tuple(columns)))
         placeholders = ", ".join([self._marker] * len(columns))
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608 (names from the models)
         self.connection.exec_driver_sql(sql, list(rows))
+
+    def _copy(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        driver = cast("psycopg.Connection[Any]", self.connection.connection.dbapi_connection)
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(
+                f"COPY {table} ({', '.join(columns)}) FROM STDIN"  # names from the models
+            ) as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
 
     def reserve_ids(self, table: str, count: int) -> list[int]:
         """`count` new primary-key values for `table`, never handed out before."""

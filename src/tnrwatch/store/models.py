@@ -157,6 +157,26 @@ class IncidentVulnerability(Base):
     __table_args__ = (Index(None, "flag", "incident_id"), {"sqlite_with_rowid": False})
 
 
+class IncidentChange(Base):
+    """The last change to each incident or its codes, written by database triggers (migration 0012) in the changing
+    transaction, whatever wrote it: the map's columnar copy (store/analytics.py) catches up from here. One row per
+    incident ever changed, deleted ones included, so the table never outgrows the incidents.
+
+    `seq` orders the changes. On PostgreSQL, `xid` is the writing transaction's id: sequence numbers of concurrent
+    transactions become visible out of order, so the copy asks for the changes of every transaction that was still
+    running when it last looked (see analytics.py); SQLite has one writer at a time and needs only `seq`, which its
+    triggers mark a new incident `pending` until the store numbers it before the commit (migration 0012)."""
+
+    __tablename__ = "incident_change"
+
+    incident_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    xid: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    pending: Mapped[bool] = mapped_column(Boolean, server_default=false())
+
+    __table_args__ = (Index(None, "pending", sqlite_where=text("pending"), postgresql_where=text("pending")),)
+
+
 class Source(Base):
     __tablename__ = "source"
 

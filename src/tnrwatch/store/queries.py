@@ -151,14 +151,16 @@ class MatchingSet:
     session; the table lives in that connection only and is dropped at the end.
     """
 
-    def __init__(self, session: Session, where: Sequence[ColumnElement[bool]], sort: str) -> None:
+    def __init__(
+        self, session: Session, where: Sequence[ColumnElement[bool]], sort: str, *, materialise: bool = True
+    ) -> None:
         self._session = session
         self._sort = sort
         self._column = SORT_COLUMNS[sort.lstrip("-")]
         self.table: Table | None = None
-        if where:
+        self._where = list(where)
+        if where and materialise:
             self.table = _MATCHING_TABLES["date" if sort.lstrip("-") == "date" else "time"]
-            self._where = where
 
     def __enter__(self) -> MatchingSet:
         if self.table is not None:
@@ -178,13 +180,14 @@ class MatchingSet:
     def page(self, limit: int, after: Keyset | None) -> list[tuple[int, Any]]:
         """Row ids and sort values of one page: `limit` rows after the `after` keyset, in the sort order."""
         if self.table is None:
-            return _keyset_page(self._session, Incident.id, self._column, (), self._sort, limit, after)
+            return _keyset_page(self._session, Incident.id, self._column, self._where, self._sort, limit, after)
         table = self.table
         return _keyset_page(self._session, table.c.id, table.c.sort_key, (), self._sort, limit, after)
 
     def count(self) -> int:
-        source = self.table if self.table is not None else Incident.__table__
-        return self._session.scalar(select(func.count()).select_from(source)) or 0
+        if self.table is not None:
+            return self._session.scalar(select(func.count()).select_from(self.table)) or 0
+        return self._session.scalar(select(func.count()).select_from(Incident).where(*self._where)) or 0
 
     def facets(self, names: Sequence[str], taxonomy: Taxonomy) -> dict[str, list[tuple[str, int]]]:
         """Incident counts per value of each named facet. An incident counts once per value, however many
@@ -212,7 +215,7 @@ class MatchingSet:
         """Families stay derived from the taxonomy rather than stored. Over a matching set, walk its tactics once and
         group them by family; over the whole table, count each family's range of the (tactic, incident_id) index,
         which avoids grouping every tactic row (1.1 s -> 0.5 s at a million incidents)."""
-        if self.table is not None:
+        if self.table is not None or self._where:
             family = case({term.code: term.family for term in taxonomy.tactics}, value=IncidentTactic.tactic)
             statement = select(family, func.count(distinct(IncidentTactic.incident_id))).group_by(family)
             return self._restricted(statement, IncidentTactic.incident_id)
@@ -254,7 +257,12 @@ class MatchingSet:
 
     def _restricted(self, statement: Any, incident_id: Any) -> Any:
         if self.table is None:
-            return statement
+            if not self._where:
+                return statement
+            # Not materialised (a columnar engine filters faster than it fills a table): the filter, inline.
+            if incident_id is Incident.id:
+                return statement.where(*self._where)
+            return statement.where(incident_id.in_(select(Incident.id).where(*self._where)))
         # IN, not JOIN: SQLite may turn a join around and scan a million link rows to probe a small matching set;
         # with IN it walks the matching ids and probes each table's key.
         return statement.where(incident_id.in_(select(self.table.c.id)))
