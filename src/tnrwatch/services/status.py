@@ -17,6 +17,7 @@ class NodeStatus:
     taxonomy_version: str
     database: str
     holds_synthetic_data: bool
+    map_copy: str  # the map's columnar copy (store/analytics.py): "ready", "building", "on first use" or "off"
 
 
 def node_status(node: Node) -> NodeStatus:
@@ -27,4 +28,14 @@ def node_status(node: Node) -> NodeStatus:
         taxonomy_version=node.taxonomy.version,
         database=node.store.dialect,
         holds_synthetic_data=synthetic,
+        map_copy=_map_copy(node),
     )
+
+
+def _map_copy(node: Node) -> str:
+    copy = node.analytics
+    if copy is None:
+        return "off"
+    if copy.ready:
+        return "ready"
+    return "building" if copy.building else "on first use"

@@ -263,16 +263,28 @@ class Analytics:
                     self._insert(table, rows)
 
     def _insert(self, table: str, rows: Sequence[Any]) -> None:
+        """Insert rows through numpy arrays that DuckDB scans in place. Every array is typed: DuckDB guesses the type
+        of an object array from a sample, and fails on a long column of None (a node's own incidents have no owning
+        jurisdiction). A column with None travels as typed values plus a null mask."""
         columns = COPIED[table]
-        values = list(zip(*rows, strict=True))
         batch: dict[str, np.ndarray[Any, Any]] = {}
-        for name, column in zip(columns, values, strict=True):
-            # Typed arrays where numpy finds one type (ints, booleans, strings); object arrays keep None as NULL.
-            batch[name] = np.array(column, dtype="datetime64[s]" if name in DATE_COLUMNS else None)
-        selected = ", ".join(f"CAST({name} AS DATE)" if name in DATE_COLUMNS else name for name in columns)
+        selected = []
+        for name, values in zip(columns, zip(*rows, strict=True), strict=True):
+            if name in DATE_COLUMNS:
+                batch[name] = np.array(values, dtype="datetime64[s]")
+                selected.append(f"CAST({name} AS DATE)")
+            elif any(value is None for value in values):
+                present = next((value for value in values if value is not None), "")
+                filler = "" if isinstance(present, str) else type(present)()
+                batch[name] = np.array([filler if value is None else value for value in values])
+                batch[f"{name}_is_null"] = np.array([value is None for value in values], dtype=bool)
+                selected.append(f"CASE WHEN {name}_is_null THEN NULL ELSE {name} END")
+            else:
+                batch[name] = np.array(values)
+                selected.append(name)
         self._connection.register("tnrwatch_batch", batch)
         try:
-            filled = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {selected} FROM tnrwatch_batch"  # noqa: S608
+            filled = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(selected)} FROM tnrwatch_batch"  # noqa: S608
             self._connection.execute(filled)
         finally:
             self._connection.unregister("tnrwatch_batch")

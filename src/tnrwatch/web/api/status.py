@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import Depends
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
@@ -19,6 +19,10 @@ class StatusResponse(BaseModel):
     taxonomy_version: str
     database: str
     holds_synthetic_data: bool
+    map_copy: str = Field(
+        description="The map's in-memory columnar copy of the incident tables: ready, building (the map reads the "
+        "database meanwhile), on first use, or off (TNRWATCH_MAP_COPY=false)."
+    )
 
 
 @router.get("/status", response_model=StatusResponse, summary="What this node runs")
@@ -29,4 +33,5 @@ def get_status(node: Node = Depends(get_node), _principal: Principal = Depends(g
         taxonomy_version=status.taxonomy_version,
         database=status.database,
         holds_synthetic_data=status.holds_synthetic_data,
+        map_copy=status.map_copy,
     )
