@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 
 from tnrwatch.services import imports, incidents
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
 from tnrwatch.settings import Settings
-from tnrwatch.store.analytics import COPIED, Analytics
+from tnrwatch.store.analytics import COPIED, STORED, Analytics
 from tnrwatch.store.models import Base, Incident, IncidentOrigin, IncidentTactic
 
 from ..conftest import _empty_postgres, skip_without_postgres
@@ -29,11 +29,21 @@ OPERATOR = Principal.operator()
 
 
 def rows(source: Any, table: str) -> list[tuple[Any, ...]]:
-    """A table's copied columns, every row, sorted: from the store's engine or the copy's."""
+    """A table's columns read from the store, every row, sorted: from the store's engine or the copy's."""
     columns = Base.metadata.tables[table].c
     with source.connect() as connection:
-        found = connection.execute(select(*[columns[name] for name in COPIED[table]])).all()
+        found = connection.execute(select(*[columns[name] for name in STORED[table]])).all()
     return sorted((tuple(row) for row in found), key=repr)
+
+
+def test_the_copy_holds_each_tactics_family(node: Node) -> None:
+    created(node, tactics=["spyware", "abduction"])
+    copy = Analytics(node.store, node.taxonomy)
+    copy.catch_up()
+    with copy.engine.connect() as connection:
+        found = connection.execute(text("SELECT tactic, family FROM incident_tactic ORDER BY tactic")).all()
+    assert [tuple(row) for row in found] == [("abduction", "physical"), ("spyware", "digital")]
+    copy.close()
 
 
 def assert_same(node: Node, copy: Analytics) -> None:
@@ -107,7 +117,9 @@ def test_the_copy_follows_a_bulk_import(node: Node, tmp_path: Any) -> None:
         path.write_text(json.dumps({"incidents": batch}), encoding="utf-8")
         report = imports.import_file(node, OPERATOR, imports.ImportRequest(path=path, workers=0))
         assert report.imported == 2_500
-        assert copy.catch_up() == 2_500  # applied as changes
+        # Applied as changes. On PostgreSQL the copy also reads again what transactions still running elsewhere in
+        # the cluster might hide (their xmin), so the first incident may be copied a second time.
+        assert copy.catch_up() in (2_500, 2_501)
         assert_same(node, copy)
         assert Analytics(node.store).catch_up() == 2_501  # and built whole
     finally:
@@ -120,7 +132,7 @@ def test_many_changes_at_once_copy_everything_again(node: Node) -> None:
         created(node)
         assert_same(node, copy)
         created(node, date_start="2020-01-01")
-        assert copy.catch_up() == 1  # one change: applied alone
+        assert copy.catch_up() in (1, 2)  # one change (and on PostgreSQL perhaps one read again): applied alone
         for n in range(4):
             created(node, date_start=f"2020-0{n + 2}-01")
         assert copy.catch_up() == 6  # four at once, more than three: all six copied again

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, not_
+from sqlalchemy import ColumnElement, not_, select
 from sqlalchemy.orm import Session
 
 from tnrwatch.domain.filters import FACET_NAMES, IncidentFilter
@@ -20,6 +20,7 @@ from tnrwatch.services.incidents import FacetValue, facet_label, hidden_incident
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal, require
 from tnrwatch.store import queries
+from tnrwatch.store.models import Incident
 from tnrwatch.taxonomy import Taxonomy
 
 COPY_DIALECT = "duckdb"
@@ -50,9 +51,9 @@ class MapView:
 
 
 def _counted(
-    session: Session, where: list[ColumnElement[bool]], names: Sequence[str], taxonomy: Taxonomy, *, copy: bool
+    session: Session, where: list[ColumnElement[bool]], names: Sequence[str], taxonomy: Taxonomy
 ) -> tuple[int, dict[str, list[tuple[str, int]]], list[Flow], list[MonthCount]]:
-    with queries.MatchingSet(session, where, "-date", materialise=not copy) as matching:
+    with queries.MatchingSet(session, where, "-date") as matching:
         total = matching.count()
         counts = matching.facets(names, taxonomy)
         flows = [Flow(origin, host, n) for origin, host, n in matching.flows()]
@@ -79,15 +80,16 @@ def map_view(node: Node, principal: Principal, flt: IncidentFilter, facets: Sequ
         with copy.reading() as session:
             where = queries.conditions(flt, node.taxonomy, COPY_DIALECT)
             hidden = hidden_incidents(principal)
-            if hidden is not None:
+            # As in the store: a condition only when something is hidden (whole-table counts stay whole-table).
+            if hidden is not None and session.scalar(select(Incident.id).where(hidden).limit(1)) is not None:
                 where.append(not_(hidden))
-            total, counts, flows, timeline = _counted(session, where, names, node.taxonomy, copy=True)
+            total, counts, flows, timeline = _counted(session, where, names, node.taxonomy)
     else:
         # Full text lives in the database only; and until the copy is built, the database answers.
         with node.store.reading() as session:
             where = queries.conditions(flt, node.taxonomy, node.store.dialect)
             where += visible_incidents(session, principal)
-            total, counts, flows, timeline = _counted(session, where, names, node.taxonomy, copy=False)
+            total, counts, flows, timeline = _counted(session, where, names, node.taxonomy)
     labelled = {
         name: [FacetValue(value, facet_label(node.taxonomy, name, value), n) for value, n in pairs]
         for name, pairs in counts.items()

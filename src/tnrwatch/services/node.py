@@ -63,7 +63,7 @@ class Node:
             return None
         with _OPENING:
             if self._analytics is None:
-                self._analytics = Analytics(self.store)
+                self._analytics = Analytics(self.store, self.taxonomy)
         return self._analytics
 
     def close(self) -> None:

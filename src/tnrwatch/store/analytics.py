@@ -26,6 +26,7 @@ built on first use or in the background at start; until it is ready, the map rea
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -35,12 +36,26 @@ from typing import Any
 import duckdb
 import numpy as np
 from duckdb_engine import ConnectionWrapper
-from sqlalchemy import Column, Double, Engine, Float, MetaData, Table, create_engine, func, or_, select, text
+from sqlalchemy import (
+    Column,
+    Double,
+    Engine,
+    Float,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    func,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from tnrwatch.store.db import Store
 from tnrwatch.store.models import Base, IncidentChange
+from tnrwatch.taxonomy import Taxonomy, default_taxonomy
 
 # Table -> the columns copied, in order. The incident key comes first.
 COPIED: dict[str, tuple[str, ...]] = {
@@ -58,11 +73,14 @@ COPIED: dict[str, tuple[str, ...]] = {
     ),
     "incident_origin": ("incident_id", "country"),
     "incident_location": ("incident_id", "position", "country", "geo_precision", "lat", "lon", "obfuscated"),
-    "incident_tactic": ("incident_id", "tactic"),
+    "incident_tactic": ("incident_id", "tactic", "family"),  # family: derived from the taxonomy (not in the store)
     "incident_target": ("incident_id", "category"),
     "incident_vulnerability": ("incident_id", "flag"),
 }
+# What is read from the store for each table: the copied columns it has (the others are derived here).
+STORED = {table: tuple(c for c in columns if c in Base.metadata.tables[table].c) for table, columns in COPIED.items()}
 DATE_COLUMNS = frozenset({"date_start", "date_end"})
+log = logging.getLogger("tnrwatch.analytics")
 BATCH = 20_000  # incidents fetched from the store per statement while applying changes
 REBUILD_SHARE = 0.25  # more changed incidents than this share of the copy: copy everything again
 
@@ -72,7 +90,8 @@ def _copy_metadata() -> MetaData:
     metadata = MetaData()
     for name, columns in COPIED.items():
         source = Base.metadata.tables[name]
-        Table(name, metadata, *[Column(column, _copy_type(source.c[column].type)) for column in columns])
+        types = {column: _copy_type(source.c[column].type) for column in columns if column in source.c}
+        Table(name, metadata, *[Column(column, types.get(column, String())) for column in columns])
     return metadata
 
 
@@ -96,8 +115,15 @@ class Analytics:
     """An in-memory DuckDB copy of the map's columns of one store. Thread-safe: catching up takes a lock; reads
     each use their own DuckDB cursor and see the last applied state."""
 
-    def __init__(self, store: Store, threads: int | None = None, rebuild_above: int | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        taxonomy: Taxonomy | None = None,
+        threads: int | None = None,
+        rebuild_above: int | None = None,
+    ) -> None:
         self._store = store
+        self._families = {term.code: term.family for term in (taxonomy or default_taxonomy()).tactics}
         # More changed incidents than this at one look: copy everything again (default: a quarter of the copy).
         self._rebuild_above = rebuild_above
         self._connection = duckdb.connect(":memory:")
@@ -126,7 +152,13 @@ class Analytics:
         return self._rows
 
     def build_in_background(self) -> threading.Thread:
-        thread = threading.Thread(target=self.catch_up, name="tnrwatch-analytics", daemon=True)
+        def build() -> None:
+            try:
+                self.catch_up()
+            except Exception:  # the map's first request tries again, and fails visibly if it must
+                log.exception("the map's columnar copy could not be built")
+
+        thread = threading.Thread(target=build, name="tnrwatch-analytics", daemon=True)
         thread.start()
         return thread
 
@@ -170,7 +202,7 @@ class Analytics:
                     self._connection.execute(f"DELETE FROM {table}")  # noqa: S608 (names from COPIED)
                     tables = Base.metadata.tables[table]
                     result = connection.execution_options(stream_results=True, yield_per=100_000).execute(
-                        select(*[tables.c[column] for column in COPIED[table]])
+                        select(*[tables.c[column] for column in STORED[table]])
                     )
                     for rows in result.partitions():
                         self._insert(table, rows)
@@ -190,9 +222,13 @@ class Analytics:
             found: Sequence[Any]
             if position.applied is None:
                 # Pending notes (not numbered: a writer outside `Store.writing()`) are read at every look.
+                # Two statements in one: with OR, SQLite scans the whole log (70 ms at a million) instead of using
+                # the seq index and the pending one.
+                columns = (IncidentChange.incident_id, IncidentChange.seq, IncidentChange.pending)
                 found = connection.execute(
-                    select(IncidentChange.incident_id, IncidentChange.seq, IncidentChange.pending).where(
-                        or_(IncidentChange.seq > position.seq, IncidentChange.pending)
+                    union_all(
+                        select(*columns).where(IncidentChange.seq > position.seq),
+                        select(*columns).where(IncidentChange.pending),
                     )
                 ).all()
                 changed = [incident_id for incident_id, _, _ in found]
@@ -258,7 +294,7 @@ class Analytics:
             for table, columns in COPIED.items():
                 source = Base.metadata.tables[table]
                 wanted = source.c[columns[0]].in_(chunk)
-                rows = connection.execute(select(*[source.c[c] for c in columns]).where(wanted)).all()
+                rows = connection.execute(select(*[source.c[c] for c in STORED[table]]).where(wanted)).all()
                 if rows:
                     self._insert(table, rows)
 
@@ -267,6 +303,8 @@ class Analytics:
         of an object array from a sample, and fails on a long column of None (a node's own incidents have no owning
         jurisdiction). A column with None travels as typed values plus a null mask."""
         columns = COPIED[table]
+        if table == "incident_tactic":  # (incident_id, tactic) + the tactic's family
+            rows = [(incident_id, tactic, self._families.get(tactic)) for incident_id, tactic in rows]
         batch: dict[str, np.ndarray[Any, Any]] = {}
         selected = []
         for name, values in zip(columns, zip(*rows, strict=True), strict=True):
