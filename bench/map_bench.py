@@ -132,10 +132,11 @@ def aggregate_sql(combo: Combo, dialect: str) -> dict[str, str]:
         "host": f"SELECT country, count(DISTINCT incident_id) FROM incident_location "
         f"WHERE incident_id IN {matching} GROUP BY country",
         "origin": f"SELECT country, count(*) FROM incident_origin WHERE incident_id IN {matching} GROUP BY country",
-        "flows": "SELECT o.country, l.country, count(DISTINCT o.incident_id) FROM incident_origin o "
+        "flows": "SELECT o.country AS origin, l.country AS host, count(DISTINCT o.incident_id) AS n "
+        "FROM incident_origin o "
         "JOIN incident_location l ON l.incident_id = o.incident_id "
         f"WHERE o.incident_id IN {matching} GROUP BY o.country, l.country",
-        "timeline": f"SELECT {year}, {month}, {family} AS family, count(DISTINCT i.id) FROM incident i "
+        "timeline": f"SELECT {year} AS y, {month} AS m, {family} AS family, count(DISTINCT i.id) AS n FROM incident i "
         f"JOIN incident_tactic t ON t.incident_id = i.id WHERE i.id IN {matching} "
         f"GROUP BY {year}, {month}, {family}",
         "tactic_family": f"SELECT {family} AS family, count(DISTINCT incident_id) FROM incident_tactic "
@@ -159,8 +160,8 @@ class TnrwatchMap:
         body = self.client.get(combo.api_path())
         seconds = time.perf_counter() - started
         parts: dict[str, list[tuple[Any, ...]]] = {
-            "host": [(v["value"], v["count"]) for v in body["hosts"]],
-            "origin": [(v["value"], v["count"]) for v in body["origins"]],
+            "host": [(v["country"], v["count"]) for v in body["hosts"]],
+            "origin": [(v["country"], v["count"]) for v in body["origins"]],
             "flows": [(f["origin"], f["host"], f["count"]) for f in body["flows"]],
             "timeline": [
                 (int(m["month"][:4]), int(m["month"][5:7]), m["tactic_family"], m["count"]) for m in body["timeline"]
@@ -366,7 +367,8 @@ def browser_first_render(database: DemoDatabase, port: int, path: str, runs: int
             page.goto("about:blank")
             started = time.perf_counter()
             page.goto(base + path)
-            page.locator("#map .leaflet-interactive").first.wait_for(state="attached", timeout=120_000)
+            # The script says "N incidents drawn ..." once the shapes, the colours and the flows are on the canvas.
+            page.locator("#map-status", has_text="drawn").wait_for(timeout=120_000)
             page.locator("#timeline canvas").first.wait_for(state="attached", timeout=120_000)
             seconds.append(time.perf_counter() - started)
         browser.close()

@@ -121,3 +121,53 @@ def test_an_unknown_facet_is_refused_by_name(node: Node) -> None:
         mapping.map_view(node, OPERATOR, IncidentFilter(), facets=["colour"])
     assert refused.value.errors[0].loc == ("facets",)
     assert "colour" in refused.value.errors[0].msg
+
+
+def test_the_columnar_copy_and_the_database_draw_the_same_map(node: Node) -> None:
+    """The same views, read from the map's columnar copy (the default) and from the database itself."""
+    german = Principal(None, "olga", "officer", "DE")
+    for n, (origin, host, tactic, tlp) in enumerate(
+        [
+            ("CN", "DE", "spyware", "green"),
+            ("CN", "FR", "abduction", "amber"),
+            ("RU", "DE", "family_threats", "red"),
+            ("IR", "TR", "interpol_red_notice", "clear"),
+            ("RU", "LV", "spyware", "amber"),
+        ]
+    ):
+        author = german if n % 2 else OPERATOR
+        incidents.create_incident(
+            node,
+            author,
+            incident_data(
+                origin_countries=[origin],
+                locations=[
+                    {"country": host, "geo_precision": "country"},
+                    {"country": host, "geo_precision": "country"},
+                ],
+                tactics=[tactic],
+                tlp=tlp,
+                date_start=f"2024-0{n + 1}-15",
+                target_categories=["journalist"] if n % 2 else ["activist", "hrd"],
+            ),
+        )
+    from_database = Node(
+        settings=node.settings.model_copy(update={"map_copy": False}), store=node.store, taxonomy=node.taxonomy
+    )
+    filters = [
+        IncidentFilter(),
+        IncidentFilter(origin=["CN", "RU"]),
+        IncidentFilter(host=["DE"], tactic_family=["digital"]),
+        IncidentFilter(target_category=["journalist"], date_from=dt.date(2024, 2, 1)),
+        IncidentFilter(verification=["corroborated"], date_to=dt.date(2024, 3, 31)),
+    ]
+    readers = [OPERATOR, german, Principal(None, "fabien", "officer", "FR"), Principal(None, "ana", "analyst")]
+    facets = ["tactic_family", "target_category", "verification", "tactic"]
+    for reader in readers:
+        for flt in filters:
+            copied = mapping.map_view(node, reader, flt, facets)
+            direct = mapping.map_view(from_database, reader, flt, facets)
+            assert copied == direct, (reader.username, flt)
+    assert node.analytics is not None
+    assert node.analytics.ready
+    assert from_database.analytics is None

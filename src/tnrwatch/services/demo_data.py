@@ -104,6 +104,32 @@ def weights(spec: str) -> tuple[tuple[str, float], ...]:
 
 
 @dataclass(frozen=True)
+class Surge:
+    """A sustained escalation in the last months of the data, for the monitoring page to find (services/monitoring.py):
+    one origin's incidents in one host state, rising month by month. `share`: the part of all incidents drawn from
+    it; `months`: (year, month, weight) over which they spread."""
+
+    origin: str
+    host: str
+    scenarios: tuple[tuple[str, float], ...]
+    months: tuple[tuple[int, int, float], ...]
+    share: float
+
+
+# Made up, in the shape of what removal waves look like (Interpol-based detentions and deportations of one exile
+# community by one host state): Uzbekistan -> Türkiye from August 2026, rising until the data ends. At 5,000 demo
+# incidents it adds about 20 to a pair that averages a fifth of an incident a month, enough for the pair, the origin
+# and the host to signal in October 2026 without dwarfing the rest of the data.
+SURGE = Surge(
+    origin="UZ",
+    host="TR",
+    scenarios=weights("interpol 40 deportation 45 extradition 15"),
+    months=((2026, 8, 1.0), (2026, 9, 2.0), (2026, 10, 3.0)),
+    share=0.004,
+)
+
+
+@dataclass(frozen=True)
 class Community:
     """How the target is described in titles ("Uyghur", "Turkish"), and the vulnerability flags that come with it."""
 

@@ -6,7 +6,8 @@ for their weights are in `demo_data.py`; the mixes drawn here are:
 
 - dates: 2014-01-01 to `DATA_END`, by month with yearly growth, seasonality and per-origin waves (`demo_data`), plus
   about 5 percent of incidents in bursts (a mass deportation, a wave of detentions: one origin, host and scenario
-  within a few weeks, often a mass event).
+  within a few weeks, often a mass event), and `demo_data.SURGE`'s share (0.4 percent) in one sustained escalation
+  over the last three months (Uzbekistan -> Türkiye), so that the monitoring page has a real signal to show.
 - date precision: day 72 percent (one in ten spans several days), month 16, year 7, estimate 5 (a range of one to
   eighteen months): most coded incidents rest on dated reports, older or second-hand ones less so.
 - geo precision: point 25 percent (city coordinates jittered by up to ~4 km), place 45 (city centre), admin1 15,
@@ -138,6 +139,12 @@ class DemoGenerator:
             sorted({core for s in data.SCENARIOS.values() for core, _ in s.core})
         )  # for the odd extra tactic that no scenario foresees
         self.bursts = [self._burst() for _ in range(BURST_COUNT)]
+        surge = data.SURGE
+        self.surge_draws = next(d for d in self.origins.items if d.origin.code == surge.origin)
+        self.surge_scenarios = _Weighted(surge.scenarios)
+        self.surge_months = _Weighted(
+            [((year, month, calendar.monthrange(year, month)[1]), w) for year, month, w in surge.months]
+        )
         self.older_than = data.DATA_END - dt.timedelta(days=3 * 365)
 
     @staticmethod
@@ -183,7 +190,13 @@ class DemoGenerator:
     def incident(self) -> dict[str, Any]:
         rng = self.rng
         incident_id = uuid.UUID(int=rng.getrandbits(128), version=4)
-        if rng.random() < BURST_SHARE:
+        roll = rng.random()
+        if roll < data.SURGE.share:
+            draws, host = self.surge_draws, data.SURGE.host
+            scenario_name = self.surge_scenarios.draw(rng)
+            start = self._day_in(self.surge_months.draw(rng))
+            mass_share = 0.07
+        elif roll < data.SURGE.share + BURST_SHARE:
             burst = self.bursts[rng.randrange(len(self.bursts))]
             draws, host, scenario_name = burst.draws, burst.host, burst.scenario
             start = burst.start + dt.timedelta(days=rng.randrange(burst.days))

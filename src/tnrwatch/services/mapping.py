@@ -8,19 +8,19 @@ map's data allows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, not_, select
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from tnrwatch.domain.filters import FACET_NAMES, IncidentFilter
 from tnrwatch.errors import FieldError, InvalidInputError
-from tnrwatch.services.incidents import FacetValue, facet_label, hidden_incidents, visible_incidents
+from tnrwatch.services.incidents import FacetValue, facet_label, visible_incidents
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal, require
 from tnrwatch.store import queries
-from tnrwatch.store.models import Incident
 from tnrwatch.taxonomy import Taxonomy
 
 COPY_DIALECT = "duckdb"
@@ -50,6 +50,20 @@ class MapView:
     facets: dict[str, list[FacetValue]]
 
 
+@contextmanager
+def counting_session(node: Node, flt: IncidentFilter) -> Iterator[tuple[Session, str]]:
+    """Where the map counts `flt`: the columnar copy (store/analytics.py), which has the store's table and column names,
+    so that the same expressions and the same visibility rule run there; the database itself for full-text filters
+    (the index lives there), when the copy is off, and while it is first being built. Yields (session, dialect)."""
+    copy = node.analytics
+    if copy is not None and not flt.q and not copy.building:
+        with copy.reading() as session:
+            yield session, COPY_DIALECT
+    else:
+        with node.store.reading() as session:
+            yield session, node.store.dialect
+
+
 def _counted(
     session: Session, where: list[ColumnElement[bool]], names: Sequence[str], taxonomy: Taxonomy
 ) -> tuple[int, dict[str, list[tuple[str, int]]], list[Flow], list[MonthCount]]:
@@ -74,22 +88,9 @@ def map_view(node: Node, principal: Principal, flt: IncidentFilter, facets: Sequ
             ],
         )
     names = list(dict.fromkeys(["host", "origin", *facets]))
-    copy = node.analytics
-    if copy is not None and not flt.q and not copy.building:
-        # The columnar copy (store/analytics.py): the same expressions, with the visibility rule as a condition.
-        with copy.reading() as session:
-            where = queries.conditions(flt, node.taxonomy, COPY_DIALECT)
-            hidden = hidden_incidents(principal)
-            # As in the store: a condition only when something is hidden (whole-table counts stay whole-table).
-            if hidden is not None and session.scalar(select(Incident.id).where(hidden).limit(1)) is not None:
-                where.append(not_(hidden))
-            total, counts, flows, timeline = _counted(session, where, names, node.taxonomy)
-    else:
-        # Full text lives in the database only; and until the copy is built, the database answers.
-        with node.store.reading() as session:
-            where = queries.conditions(flt, node.taxonomy, node.store.dialect)
-            where += visible_incidents(session, principal)
-            total, counts, flows, timeline = _counted(session, where, names, node.taxonomy)
+    with counting_session(node, flt) as (session, dialect):
+        where = queries.conditions(flt, node.taxonomy, dialect) + visible_incidents(session, principal)
+        total, counts, flows, timeline = _counted(session, where, names, node.taxonomy)
     labelled = {
         name: [FacetValue(value, facet_label(node.taxonomy, name, value), n) for value, n in pairs]
         for name, pairs in counts.items()

@@ -43,6 +43,18 @@ def default_as_of(today: dt.date | None = None) -> dt.date:
     return add_months(month_start(today or dt.date.today()), -1)
 
 
+def latest_month(node: Node, principal: Principal) -> dt.date | None:
+    """The month of the latest readable incident's start (None when there is none): where a node's data ends, which
+    for demo or imported data can be well before the last complete month."""
+    require(principal, "incident:read")
+    hidden = hidden_incidents(principal)
+    with node.store.reading() as session:
+        latest = session.scalar(
+            select(func.max(Incident.date_start)).where(*([] if hidden is None else [not_(hidden)]))
+        )
+    return None if latest is None else month_start(latest)
+
+
 def series_span(as_of: dt.date, settings: Settings = DEFAULT) -> tuple[dt.date, dt.date]:
     """The first and last month the detector needs for `as_of`: its baseline window before its longest span."""
     last = month_start(as_of)

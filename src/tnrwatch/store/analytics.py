@@ -61,6 +61,7 @@ from tnrwatch.taxonomy import Taxonomy, default_taxonomy
 COPIED: dict[str, tuple[str, ...]] = {
     "incident": (
         "id",
+        "uuid",  # as 32 hex digits: the map's points link to their incident
         "date_start",
         "date_end",
         "date_precision",
@@ -91,6 +92,7 @@ def _copy_metadata() -> MetaData:
     for name, columns in COPIED.items():
         source = Base.metadata.tables[name]
         types = {column: _copy_type(source.c[column].type) for column in columns if column in source.c}
+        types["uuid"] = String(32)
         Table(name, metadata, *[Column(column, types.get(column, String())) for column in columns])
     return metadata
 
@@ -311,6 +313,9 @@ class Analytics:
             if name in DATE_COLUMNS:
                 batch[name] = np.array(values, dtype="datetime64[s]")
                 selected.append(f"CAST({name} AS DATE)")
+            elif name == "uuid":
+                batch[name] = np.array([value.hex for value in values])
+                selected.append(name)
             elif any(value is None for value in values):
                 present = next((value for value in values if value is not None), "")
                 filler = "" if isinstance(present, str) else type(present)()

@@ -27,8 +27,10 @@ from tnrwatch.web.staff import audit as staff_audit
 from tnrwatch.web.staff import coding as staff_coding
 from tnrwatch.web.staff import evidence as staff_evidence
 from tnrwatch.web.staff import map as staff_map
+from tnrwatch.web.staff import monitoring as staff_monitoring
 from tnrwatch.web.staff import notes as staff_notes
 from tnrwatch.web.staff import pages as staff_pages
+from tnrwatch.web.staff import profiles as staff_profiles
 from tnrwatch.web.static_files import CompressedStaticFiles
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -50,6 +52,8 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
         jobs = None
         if own:  # `tnrwatch serve`: the report writer is ready before the first report (others start it then)
             await report.report_writer(app).start()
+            if app.state.node.analytics is not None:
+                app.state.node.analytics.build_in_background()  # the map reads the database until it is built
             if settings.scheduled_minutes:
                 jobs = asyncio.create_task(_scheduled_jobs(app.state.node, settings.scheduled_minutes * 60))
         try:
@@ -87,6 +91,8 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     app.include_router(staff_pages.router)
     app.include_router(staff_audit.router)
     app.include_router(staff_map.router)
+    app.include_router(staff_monitoring.router)
+    app.include_router(staff_profiles.router)
     app.include_router(staff_evidence.router)
     app.include_router(staff_coding.router)
     app.include_router(staff_notes.router)

@@ -40,9 +40,12 @@ def timeline(rows: Iterable[Mapping[str, Any]], family_labels: Mapping[str, str]
         alt.Chart({"values": values})
         .mark_bar()
         .encode(
-            x=alt.X("yearmonth(month):T", title="Month"),
-            y=alt.Y("sum(count):Q", title="Incidents"),
-            color=alt.Color("family:N", title="Tactic family", legend=alt.Legend(orient="bottom", columns=3)),
+            # One row per (month, family) already: no aggregate, so that a clicked bar's datum keeps its month.
+            x=alt.X("utcyearmonth(month):T", title="Month"),
+            y=alt.Y("count:Q", title="Incidents", stack="zero"),
+            color=alt.Color(
+                "family:N", title="Tactic family", legend=alt.Legend(orient="bottom", columns=2, labelLimit=0)
+            ),
         )
         .properties(width="container", height=180)
     )
@@ -85,3 +88,45 @@ def pairs(rows: Iterable[tuple[str, str, int]], names: Mapping[str, str]) -> dic
         .properties(width="container", height=max(60, HEIGHT_PER_BAR * len(values)))
     )
     return _spec(chart)
+
+
+SERIES_PARTS = ("earlier months", "baseline window", "tested months", "expected")
+SERIES_COLOURS = ("#b8c2cc", BAR_COLOUR, "#b3261e", "#1b1b1b")
+
+
+def series(months: Iterable[tuple[str, int]], *, span: int, expected: float, window: int) -> dict[str, Any]:
+    """A signal's evidence: its monthly counts as bars, the last `span` months (the tested ones) apart from the
+    `window` months before them (the baseline), and the expected count per tested month (`expected`, the span's
+    sum, spread evenly) as a mark across each tested bar. `months`: (month "YYYY-MM", count), oldest first."""
+    rows = list(months)
+    tested = len(rows) - span
+
+    def part(index: int) -> str:
+        return SERIES_PARTS[2] if index >= tested else SERIES_PARTS[1] if index >= tested - window else SERIES_PARTS[0]
+
+    values: list[dict[str, Any]] = [
+        {"month": month, "count": count, "part": part(index)} for index, (month, count) in enumerate(rows)
+    ]
+    values += [
+        {"month": month, "count": round(expected / span, 2), "part": SERIES_PARTS[3]} for month, _ in rows[tested:]
+    ]
+    colour = alt.Color(
+        "part:N", title=None, scale=alt.Scale(domain=list(SERIES_PARTS), range=list(SERIES_COLOURS)),
+        legend=alt.Legend(orient="bottom", direction="horizontal"),
+    )  # fmt: skip
+    x = alt.X("month:O", title=None, sort=None, axis=alt.Axis(labelAngle=-50))
+    base = alt.Chart({"values": values})
+    bars = (
+        base.transform_filter(alt.datum.part != SERIES_PARTS[3])
+        .mark_bar()
+        .encode(x=x, y=alt.Y("count:Q", title="Incidents"), color=colour)
+    )
+    marks = (
+        base.transform_filter(alt.datum.part == SERIES_PARTS[3])
+        .mark_tick(thickness=3)
+        .encode(x=x, y=alt.Y("count:Q"), color=colour)
+    )
+    chart = alt.layer(bars, marks).properties(width="container", height=200)
+    return _spec(
+        chart.configure_axis(labelFontSize=11, titleFontSize=12).configure_legend(labelFontSize=12, symbolType="square")
+    )
