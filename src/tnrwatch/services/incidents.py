@@ -297,8 +297,10 @@ def search_incidents(node: Node, principal: Principal, query: IncidentQuery) -> 
             errors.append(FieldError(("cursor",), str(exc)))
     if errors:
         raise InvalidInputError("the search is invalid", errors)
-    with node.store.reading() as session:
-        where = queries.conditions(query.filter, node.taxonomy, node.store.dialect)
+    # The page's ids, the total and the facets where the map counts (the columnar copy when it can answer); the
+    # page's incidents from the database.
+    with node.counting_session(query.filter, query.sort) as (session, dialect):
+        where = queries.conditions(query.filter, node.taxonomy, dialect)
         where += visible_incidents(session, principal)
         with queries.MatchingSet(session, where, query.sort) as matching:
             rows = matching.page(query.limit + 1, after)
@@ -306,6 +308,7 @@ def search_incidents(node: Node, principal: Principal, query: IncidentQuery) -> 
             rows = rows[: query.limit]
             total = matching.count() if query.include_total else None
             counts = matching.facets(list(dict.fromkeys(query.facets)), node.taxonomy) if query.facets else None
+    with node.store.reading() as session:
         items = load_incidents(session, [row_id for row_id, _ in rows], node.taxonomy)
         next_cursor = encode_cursor(query.sort, rows[-1][1], rows[-1][0]) if more and rows else None
         facets = None

@@ -14,12 +14,11 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 
 from tnrwatch.domain.filters import IncidentFilter
 from tnrwatch.domain.incident import COORDINATE_PRECISIONS
 from tnrwatch.services.incidents import visible_incidents
-from tnrwatch.services.mapping import counting_session
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal, require
 from tnrwatch.store import queries
@@ -51,7 +50,7 @@ def map_points(node: Node, principal: Principal, flt: IncidentFilter, limit: int
     require(principal, "incident:read")
     if limit < 0:
         raise ValueError("limit must not be negative")
-    with counting_session(node, flt) as (session, dialect):  # the map's columnar copy, as for the counts
+    with node.counting_session(flt) as (session, dialect):  # the map's columnar copy, as for the counts
         where = queries.conditions(flt, node.taxonomy, dialect) + visible_incidents(session, principal)
         drawable: list[ColumnElement[bool]] = [
             IncidentLocation.geo_precision.in_(sorted(COORDINATE_PRECISIONS)),
@@ -59,10 +58,15 @@ def map_points(node: Node, principal: Principal, flt: IncidentFilter, limit: int
             IncidentLocation.lat.is_not(None),
             IncidentLocation.lon.is_not(None),
         ]
-        located = select(func.count()).select_from(IncidentLocation).join(Incident).where(*where)
-        all_locations = session.scalar(located) or 0
-        drawable_count = session.scalar(located.where(*drawable)) or 0
-        rows = session.execute(
+        # Both counts in one pass over the matching locations.
+        counted = (
+            select(func.count(), func.count().filter(and_(*drawable)))
+            .select_from(IncidentLocation)
+            .join(Incident)
+            .where(*where)
+        )
+        all_locations, drawable_count = session.execute(counted).one()
+        newest = (
             select(
                 Incident.id,
                 Incident.uuid,
@@ -70,21 +74,28 @@ def map_points(node: Node, principal: Principal, flt: IncidentFilter, limit: int
                 IncidentLocation.lat,
                 IncidentLocation.lon,
                 IncidentLocation.geo_precision,
+                IncidentLocation.position,
             )
             .join(IncidentLocation, IncidentLocation.incident_id == Incident.id)
             .where(*where, *drawable)
             .order_by(Incident.date_start.desc(), Incident.id.desc(), IncidentLocation.position)
             .limit(limit)
+            .subquery()
+        )
+        rows = session.execute(
+            select(
+                newest.c.id, newest.c.uuid, newest.c.date_start, newest.c.lat, newest.c.lon, newest.c.geo_precision
+            ).order_by(newest.c.date_start.desc(), newest.c.id.desc(), newest.c.position)
         ).all()
+        # Their tactics in one statement over the same points (no list of ids sent back).
         tactics: dict[int, list[str]] = defaultdict(list)
-        ids = sorted({row[0] for row in rows})
-        for start in range(0, len(ids), 1000):  # well below every database's limit on bound parameters
-            chunk = ids[start : start + 1000]
-            found = select(IncidentTactic.incident_id, IncidentTactic.tactic).where(
-                IncidentTactic.incident_id.in_(chunk)
-            )
-            for incident_id, tactic in session.execute(found.order_by(IncidentTactic.tactic)):
-                tactics[incident_id].append(tactic)
+        found = (
+            select(IncidentTactic.incident_id, IncidentTactic.tactic)
+            .where(IncidentTactic.incident_id.in_(select(newest.c.id)))
+            .order_by(IncidentTactic.tactic)
+        )
+        for incident_id, tactic in session.execute(found):
+            tactics[incident_id].append(tactic)
     points = [
         MapPoint(
             incident_id=incident_uuid if isinstance(incident_uuid, uuid.UUID) else uuid.UUID(hex=incident_uuid),

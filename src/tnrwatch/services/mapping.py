@@ -8,8 +8,7 @@ map's data allows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement
@@ -22,8 +21,6 @@ from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal, require
 from tnrwatch.store import queries
 from tnrwatch.taxonomy import Taxonomy
-
-COPY_DIALECT = "duckdb"
 
 
 @dataclass(frozen=True)
@@ -50,20 +47,6 @@ class MapView:
     facets: dict[str, list[FacetValue]]
 
 
-@contextmanager
-def counting_session(node: Node, flt: IncidentFilter) -> Iterator[tuple[Session, str]]:
-    """Where the map counts `flt`: the columnar copy (store/analytics.py), which has the store's table and column names,
-    so that the same expressions and the same visibility rule run there; the database itself for full-text filters
-    (the index lives there), when the copy is off, and while it is first being built. Yields (session, dialect)."""
-    copy = node.analytics
-    if copy is not None and not flt.q and not copy.building:
-        with copy.reading() as session:
-            yield session, COPY_DIALECT
-    else:
-        with node.store.reading() as session:
-            yield session, node.store.dialect
-
-
 def _counted(
     session: Session, where: list[ColumnElement[bool]], names: Sequence[str], taxonomy: Taxonomy
 ) -> tuple[int, dict[str, list[tuple[str, int]]], list[Flow], list[MonthCount]]:
@@ -88,7 +71,7 @@ def map_view(node: Node, principal: Principal, flt: IncidentFilter, facets: Sequ
             ],
         )
     names = list(dict.fromkeys(["host", "origin", *facets]))
-    with counting_session(node, flt) as (session, dialect):
+    with node.counting_session(flt) as (session, dialect):
         where = queries.conditions(flt, node.taxonomy, dialect) + visible_incidents(session, principal)
         total, counts, flows, timeline = _counted(session, where, names, node.taxonomy)
     labelled = {

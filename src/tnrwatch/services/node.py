@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from sqlalchemy.orm import Session
+
 from tnrwatch.crypto.vault import Vault
+from tnrwatch.domain.filters import IncidentFilter
 from tnrwatch.services.changes import SEALER_INFO, Sealer
 from tnrwatch.settings import Settings
 from tnrwatch.store.analytics import Analytics
@@ -15,6 +20,7 @@ from tnrwatch.store.shred_keys import ShredKeys
 from tnrwatch.taxonomy import Taxonomy, default_taxonomy
 
 _OPENING = threading.Lock()
+COPY_DIALECT = "duckdb"  # store/analytics.py
 
 
 @dataclass
@@ -65,6 +71,20 @@ class Node:
             if self._analytics is None:
                 self._analytics = Analytics(self.store, self.taxonomy)
         return self._analytics
+
+    @contextmanager
+    def counting_session(self, flt: IncidentFilter, sort: str = "-date") -> Iterator[tuple[Session, str]]:
+        """Where to find and count the incidents matching `flt`: the map's columnar copy (store/analytics.py), which
+        has the store's table and column names, so that the same expressions and visibility rule run there; the
+        database itself for full-text filters (its index lives there), for sorts the copy lacks (created, updated),
+        when the copy is off, and while it is first being built. Yields (session, dialect for the expressions)."""
+        copy = self.analytics
+        if copy is not None and not flt.q and sort.lstrip("-") == "date" and not copy.building:
+            with copy.reading() as session:
+                yield session, COPY_DIALECT
+        else:
+            with self.store.reading() as session:
+                yield session, self.store.dialect
 
     def close(self) -> None:
         if self._analytics is not None:
