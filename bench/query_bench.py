@@ -273,6 +273,8 @@ def tnrwatch_server(database: DemoDatabase) -> Iterator[TnrwatchSide]:
     with _process(command, OUT / "logs" / "tnrwatch-serve.log", tnrwatch_env(database.home)) as process:
         client = HttpClient(port, {"Authorization": f"Bearer {token}"})
         _wait_until_serving(process, client, "/api/v1/status", "tnrwatch serve")
+        while client.get("/api/v1/status")["map_copy"] not in ("ready", "off"):  # its columnar copy, built at start
+            time.sleep(0.5)
         yield TnrwatchSide(client)
 
 

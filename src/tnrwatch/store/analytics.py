@@ -14,8 +14,7 @@ visibility rule run here unchanged (through the duckdb-engine SQLAlchemy dialect
 Keeping in step: triggers write the last change of each incident to `incident_change` in the changing transaction
 (migration 0012). Before every read, the copy applies the incidents changed since it last looked: it deletes their
 rows and copies them again from the store (so inserts, updates and deletes are all one operation, and applying a
-change twice is harmless). On SQLite, one writer at a time makes `seq` a commit order (a note without a number is
-read at every look: see the migration). On PostgreSQL, a transaction
+change twice is harmless). On SQLite, one writer at a time makes `seq` a commit order. On PostgreSQL, a transaction
 may commit a smaller `seq` after a larger one was seen; so the copy remembers the oldest transaction still running
 when it last looked (the snapshot's xmin) and next time reads every change written by it or a later transaction,
 skipping the versions it already applied.
@@ -48,7 +47,6 @@ from sqlalchemy import (
     func,
     select,
     text,
-    union_all,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
@@ -223,18 +221,11 @@ class Analytics:
         with self._store.engine.connect() as connection:
             found: Sequence[Any]
             if position.applied is None:
-                # Pending notes (not numbered: a writer outside `Store.writing()`) are read at every look.
-                # Two statements in one: with OR, SQLite scans the whole log (70 ms at a million) instead of using
-                # the seq index and the pending one.
-                columns = (IncidentChange.incident_id, IncidentChange.seq, IncidentChange.pending)
                 found = connection.execute(
-                    union_all(
-                        select(*columns).where(IncidentChange.seq > position.seq),
-                        select(*columns).where(IncidentChange.pending),
-                    )
+                    select(IncidentChange.incident_id, IncidentChange.seq).where(IncidentChange.seq > position.seq)
                 ).all()
-                changed = [incident_id for incident_id, _, _ in found]
-                next_seq = max([seq for _, seq, pending in found if not pending], default=position.seq)
+                changed = [incident_id for incident_id, _ in found]
+                next_seq = max([seq for _, seq in found], default=position.seq)
             else:
                 horizon = _xmin(connection)
                 found = connection.execute(

@@ -78,13 +78,25 @@ def _converted(
     return converted
 
 
+# The tables whose inserts the map's change log must see (migration 0012), with the column naming the incident.
+CHANGE_LOGGED = {
+    "incident": "id",
+    "incident_origin": "incident_id",
+    "incident_location": "incident_id",
+    "incident_tactic": "incident_id",
+    "incident_target": "incident_id",
+    "incident_vulnerability": "incident_id",
+}
+
+
 class BulkWriter:
-    """Writes rows to tables of one connection, inside the caller's transaction."""
+    """Writes rows to tables of one connection, inside the caller's transaction: one writer per transaction."""
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.dialect = connection.dialect.name
         self._marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        self._noted: set[int] = set()  # incidents already in the change log in this transaction (SQLite)
 
     def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """Insert `rows` (tuples in `columns` order) into `table`: one executemany on SQLite, one COPY on PostgreSQL
@@ -95,10 +107,29 @@ class BulkWriter:
             self._copy(table, columns, rows)
             return
         if self.dialect == "sqlite":
+            self._note_changes(table, columns, rows)
             rows = _converted(rows, _sqlite_converters(table, tuple(columns)))
         placeholders = ", ".join([self._marker] * len(columns))
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608 (names from the models)
         self.connection.exec_driver_sql(sql, list(rows))
+
+    def _note_changes(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """SQLite: note the incidents these rows belong to in the change log (migration 0012; PostgreSQL's statement
+        triggers do it there), once per incident and transaction, all with the next change number: one writer at a
+        time on SQLite, so numbers follow the order of commits."""
+        if table not in CHANGE_LOGGED:
+            return
+        position = list(columns).index(CHANGE_LOGGED[table])
+        incidents = {row[position] for row in rows} - self._noted
+        if not incidents:
+            return
+        number = self.connection.exec_driver_sql("SELECT coalesce(max(seq), 0) + 1 FROM incident_change").scalar()
+        self.connection.exec_driver_sql(
+            "INSERT INTO incident_change (incident_id, seq) VALUES (?, ?) "
+            "ON CONFLICT (incident_id) DO UPDATE SET seq = excluded.seq",
+            [(incident, number) for incident in sorted(incidents)],
+        )
+        self._noted |= incidents
 
     def _copy(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         driver = cast("psycopg.Connection[Any]", self.connection.connection.dbapi_connection)

@@ -11,7 +11,6 @@ ciphertext and receipt hash into whatever logs the error.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -130,32 +129,7 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
         immediate = connection.get_execution_options().get(_WRITE_OPTION, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
-    @event.listens_for(engine, "commit")
-    def _on_commit(connection: Any) -> None:
-        if connection.get_execution_options().get(_WRITE_OPTION, False):
-            _number_pending_changes(connection.connection.dbapi_connection)
-
     return engine
-
-
-def _number_pending_changes(dbapi_connection: Any) -> None:
-    """Give the incidents this transaction inserted their change number (migration 0012: SQLite's triggers note a new
-    incident as pending, once, rather than once per code row). One probe of an index when there are none. On
-    the DBAPI connection: SQLAlchemy is committing this transaction, which is still open here."""
-    cursor = dbapi_connection.cursor()
-    try:
-        try:
-            pending = cursor.execute("SELECT 1 FROM incident_change WHERE pending LIMIT 1").fetchone()
-        except sqlite3.OperationalError as exc:
-            if "no such table" in str(exc):
-                return  # a database before migration 0012 (or not ours): no change log to number
-            raise
-        if pending is not None:
-            cursor.execute(
-                "UPDATE incident_change SET seq = (SELECT max(seq) + 1 FROM incident_change), pending = 0 WHERE pending"
-            )
-    finally:
-        cursor.close()
 
 
 def _no_autocheckpoint(dbapi_connection: Any, _record: Any) -> None:

@@ -158,23 +158,25 @@ class IncidentVulnerability(Base):
 
 
 class IncidentChange(Base):
-    """The last change to each incident or its codes, written by database triggers (migration 0012) in the changing
-    transaction, whatever wrote it: the map's columnar copy (store/analytics.py) catches up from here. One row per
-    incident ever changed, deleted ones included, so the table never outgrows the incidents.
+    """The last change to each incident or its codes, written in the changing transaction (migration 0012): the map's
+    columnar copy (store/analytics.py) catches up from here. One row per incident ever changed, deleted ones included,
+    so the table never outgrows the incidents.
 
     `seq` orders the changes. On PostgreSQL, `xid` is the writing transaction's id: sequence numbers of concurrent
     transactions become visible out of order, so the copy asks for the changes of every transaction that was still
-    running when it last looked (see analytics.py); SQLite has one writer at a time and needs only `seq`, which its
-    triggers mark a new incident `pending` until the store numbers it before the commit (migration 0012)."""
+    running when it last looked (see analytics.py); SQLite has one writer at a time and needs only `seq`. On SQLite the
+    store's bulk writer notes inserts (store/bulk.py) and triggers note updates and deletes (migration 0012)."""
 
     __tablename__ = "incident_change"
 
     incident_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger, index=True)
-    xid: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    pending: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    xid: Mapped[int | None] = mapped_column(BigInteger)
 
-    __table_args__ = (Index(None, "pending", sqlite_where=text("pending"), postgresql_where=text("pending")),)
+    # Only PostgreSQL writes xid: SQLite keeps an empty index rather than one entry per note.
+    __table_args__ = (
+        Index(None, "xid", sqlite_where=text("xid IS NOT NULL"), postgresql_where=text("xid IS NOT NULL")),
+    )
 
 
 class Source(Base):
