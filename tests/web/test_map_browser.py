@@ -267,6 +267,8 @@ def test_the_slider_and_play_change_the_map_in_place(watched: Watched) -> None:
     page.on("load", lambda _: loads.append(page.url))
     slider = page.locator("#map-month")
     slider.focus()
+    page.keyboard.press("ArrowRight")  # all months -> January
+    drawn(page, "drawn by host state in 2025-01")
     page.keyboard.press("ArrowRight")  # January -> February
     drawn(page, "2 incidents drawn by host state in 2025-02")
     assert "2 incidents match in 2025-02" in counts_text(page)
@@ -286,6 +288,7 @@ def test_the_slider_and_play_change_the_map_in_place(watched: Watched) -> None:
     page.locator("#map-all-months").click()
     drawn(page, "12 incidents drawn by host state,")
     assert "month=" not in page.url
+    assert slider.input_value() == "-1"  # the slider stands before the first month again
 
 
 def test_clicking_a_country_a_flow_or_a_bar_filters_everything(watched: Watched) -> None:

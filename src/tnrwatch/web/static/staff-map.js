@@ -426,7 +426,7 @@
     } else if (hidden) hidden.remove();
     monthLabel.textContent = month || 'All months';
     slider.setAttribute('aria-valuetext', month || 'All months');
-    if (month) slider.value = String(months.indexOf(month));
+    slider.value = month ? String(months.indexOf(month)) : '-1'; // -1, before the first month: all months
     allMonths.hidden = !month;
     return loadFrame();
   }
@@ -459,7 +459,8 @@
   if (slider && months.length > 1) {
     slider.addEventListener('input', () => {
       stop();
-      showMonth(months[Number(slider.value)]).catch(problem);
+      const index = Number(slider.value);
+      showMonth(index < 0 ? null : months[index]).catch(problem);
     });
     play.addEventListener('click', () => {
       if (playing) {
