@@ -88,6 +88,12 @@ class Settings(BaseSettings):
         description="Minutes between runs of the server's scheduled jobs (retention's shredding of raw reports, "
         "overdue acknowledgements); 0 runs none (run `tnrwatch retention run` from cron instead).",
     )
+    node_name: str = Field(
+        "tnrwatch node",
+        min_length=1,
+        max_length=200,
+        description="This node's name as its partners see it: the author of the STIX objects it exports.",
+    )
     map_copy: bool = Field(
         True,
         description="Answer the map from an in-memory columnar copy (DuckDB) of the incident tables it counts, kept "

@@ -10,6 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from sqlalchemy import func, select
+from stix2validator import ValidationOptions, validate_string
 from typer.testing import CliRunner
 
 from tnrwatch.cli.main import app
@@ -113,3 +114,16 @@ def test_json_errors_name_the_item(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["import", str(path)], terminal_width=400)
     assert result.exit_code == 2
     assert "bad.json, item 0, date_start: required" in result.stderr
+
+
+def test_export_a_stix_bundle_that_validates(runner: CliRunner, tmp_path: Path) -> None:
+    import_sample(runner)
+    target = tmp_path / "incidents.stix"  # the format from the extension
+    result = runner.invoke(app, ["export", "-o", str(target), "--origin", "CN"])
+    assert result.exit_code == 0, result.output
+    assert "as stix" in result.stderr
+    bundle = json.loads(target.read_text(encoding="utf-8"))
+    assert bundle["type"] == "bundle"
+    assert [o["type"] for o in bundle["objects"]].count("incident") == 1
+    validated = validate_string(target.read_text(encoding="utf-8"), ValidationOptions(strict=True))
+    assert validated.is_valid, [str(error) for error in validated.errors]

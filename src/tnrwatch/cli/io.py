@@ -16,7 +16,6 @@ from tnrwatch.domain.filters import IncidentFilter, filter_from_parameters
 from tnrwatch.errors import FieldError, InvalidInputError
 from tnrwatch.interop.mapping_spec import shipped_mappings
 from tnrwatch.interop.readers import FORMATS, format_of
-from tnrwatch.interop.writers import EXPORT_FORMATS
 from tnrwatch.services import exports, imports
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
@@ -141,7 +140,7 @@ def _filter(options: dict[str, Any]) -> IncidentFilter:
 
 def export_command(
     fmt: str | None = typer.Option(
-        None, "--format", help=f"One of {', '.join(EXPORT_FORMATS)}. Default: from the extension of -o."
+        None, "--format", help=f"One of {', '.join(exports.FORMATS)}. Default: from the extension of -o."
     ),
     output: Path | None = typer.Option(None, "-o", "--output", help="The file to write. Default: standard output."),
     origin: list[str] | None = typer.Option(
@@ -167,14 +166,15 @@ def export_command(
         None, "--synthetic/--real", help="Only synthetic (demo) incidents, or only real ones. Default: both."
     ),
 ) -> None:
-    """Export the incidents that match the filters, in tnrwatch's own layout (CSV, XLSX, JSON) or as GeoJSON."""
+    """Export the incidents that match the filters, in tnrwatch's own layout (CSV, XLSX, JSON), as GeoJSON, or as a
+    STIX 2.1 bundle (with their actors and the pseudonyms of their persons; never an identity)."""
     with handle_errors():
         chosen = fmt or (_export_format_of(output) if output else None)
-        if chosen not in EXPORT_FORMATS:
+        if chosen not in exports.FORMATS:
             problem = f"{chosen!r} is not an export format" if chosen else "give --format, or -o FILE with an extension"
             raise InvalidInputError(
                 "cannot tell the export format",
-                [FieldError(("--format",), f"{problem}; formats: {', '.join(EXPORT_FORMATS)}")],
+                [FieldError(("--format",), f"{problem}; formats: {', '.join(exports.FORMATS)}")],
             )
         if output is None and chosen == "xlsx" and sys.stdout.isatty():
             raise InvalidInputError("XLSX is binary", [FieldError(("-o",), "write XLSX to a file with -o FILE.xlsx")])
@@ -209,7 +209,7 @@ def export_command(
 
 def _export_format_of(path: Path) -> str | None:
     suffix = path.suffix.lower().lstrip(".")
-    return suffix if suffix in EXPORT_FORMATS else None
+    return suffix if suffix in exports.FORMATS else None
 
 
 def _export(node: Node, flt: IncidentFilter, fmt: str, output: Path | None) -> exports.ExportResult:

@@ -1,7 +1,10 @@
-"""Export incidents that match a filter (the same filter as the API's search) as CSV, XLSX, JSON or GeoJSON.
+"""Export incidents that match a filter (the same filter as the API's search) as CSV, XLSX, JSON, GeoJSON or a STIX 2.1
+bundle.
 
 Incidents are read a page at a time in date order by keyset, inside one read transaction, and handed to a streaming
-writer: memory holds one page, whatever the size of the export.
+writer: memory holds one page, whatever the size of the export. A STIX bundle is one JSON object whose objects refer
+to each other, so it is assembled whole: at most `STIX_LIMIT` incidents, with their actors and the pseudonyms of their
+persons (never an identity: interop/stix.py).
 """
 
 from __future__ import annotations
@@ -13,17 +16,22 @@ from typing import BinaryIO
 from sqlalchemy import select
 
 from tnrwatch.domain.filters import IncidentFilter
-from tnrwatch.errors import FieldError, InvalidInputError
+from tnrwatch.domain.incident import IncidentOut
+from tnrwatch.errors import FieldError, InvalidInputError, NotFoundError
+from tnrwatch.interop import stix
 from tnrwatch.interop.writers import EXPORT_FORMATS, ExportInfo, open_writer
+from tnrwatch.services import actors, persons
 from tnrwatch.services.incidents import visible_incidents
 from tnrwatch.services.node import Node
-from tnrwatch.services.policy import Principal, require
+from tnrwatch.services.policy import Principal, allowed, require
 from tnrwatch.store import queries
 from tnrwatch.store.incidents import load_incidents
 from tnrwatch.store.models import Incident
 from tnrwatch.store.types import utcnow
 
 PAGE_SIZE = 1000
+STIX_LIMIT = 20_000
+FORMATS: tuple[str, ...] = (*EXPORT_FORMATS, "stix")
 ExportProgress = Callable[[int, int], None]
 """Called after each page with (incidents written, incidents to write)."""
 
@@ -45,10 +53,10 @@ def export_incidents(
 ) -> ExportResult:
     """Write the incidents matching `flt` to `sink` (left open) in format `fmt`."""
     require(principal, "incident:read")
-    if fmt not in EXPORT_FORMATS:
-        raise InvalidInputError(
-            "unknown export format", [FieldError(("format",), f"use one of: {', '.join(EXPORT_FORMATS)}")]
-        )
+    if fmt not in FORMATS:
+        raise InvalidInputError("unknown export format", [FieldError(("format",), f"use one of: {', '.join(FORMATS)}")])
+    if fmt == "stix":
+        return _export_stix(node, principal, flt, sink, progress)
     with node.store.reading() as session:
         where = queries.conditions(flt, node.taxonomy, node.store.dialect) + visible_incidents(session, principal)
         total = queries.count(session, where)
@@ -76,3 +84,45 @@ def export_incidents(
             after = queries.Keyset(sort="date", value=last_value, id=last_id)
         writer.close()
     return ExportResult(format=fmt, count=written, synthetic=info.synthetic)
+
+
+def _export_stix(
+    node: Node, principal: Principal, flt: IncidentFilter, sink: BinaryIO, progress: ExportProgress | None
+) -> ExportResult:
+    found: list[IncidentOut] = []
+    with node.store.reading() as session:
+        where = queries.conditions(flt, node.taxonomy, node.store.dialect) + visible_incidents(session, principal)
+        total = queries.count(session, where)
+        if total > STIX_LIMIT:
+            raise InvalidInputError(
+                "too many incidents for one STIX bundle",
+                [FieldError(("filter",), f"{total:,} incidents match; narrow the filter to {STIX_LIMIT:,} or fewer")],
+            )
+        after: queries.Keyset | None = None
+        while rows := queries.page_ids(session, where, "date", PAGE_SIZE, after):
+            found += load_incidents(session, [row_id for row_id, _ in rows], node.taxonomy)
+            if progress is not None:
+                progress(len(found), total)
+            last_id, last_value = rows[-1]
+            after = queries.Keyset(sort="date", value=last_value, id=last_id)
+    linked_actors = sorted({link.id for incident in found for link in incident.actors})
+    linked_persons = sorted({link.id for incident in found for link in incident.persons})
+    # What the reader may not read (actors, persons) stays out of the bundle, with the links to it.
+    readers = allowed(principal, "actor:read")
+    actor_list = [actors.get_actor(node, principal, actor_id) for actor_id in linked_actors] if readers else []
+    person_list = []
+    for person_id in linked_persons if allowed(principal, "person:read") else []:
+        try:  # the pseudonym only: with_identity is never asked for here
+            person_list.append(persons.get_person(node, principal, person_id))
+        except NotFoundError:
+            continue  # a person another focal point recorded: the link is left out below
+    readable = {person.id for person in person_list}
+    found = [
+        incident.model_copy(update={"persons": [link for link in incident.persons if link.id in readable]})
+        for incident in found
+    ]
+    bundle = stix.bundle_of(
+        found, actor_list, persons=person_list, node_name=node.settings.node_name, taxonomy=node.taxonomy
+    )
+    sink.write(bundle.serialize().encode("utf-8"))
+    return ExportResult(format="stix", count=len(found), synthetic=any(incident.synthetic for incident in found))
