@@ -11,6 +11,7 @@ import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
+from tnrwatch.cli import stix
 from tnrwatch.cli.common import EXIT_BAD_INPUT, err, handle_errors, load_settings, print_error
 from tnrwatch.domain.filters import IncidentFilter, filter_from_parameters
 from tnrwatch.errors import FieldError, InvalidInputError
@@ -165,6 +166,9 @@ def export_command(
     synthetic: bool | None = typer.Option(
         None, "--synthetic/--real", help="Only synthetic (demo) incidents, or only real ones. Default: both."
     ),
+    sign: bool = typer.Option(
+        False, "--sign", help="STIX with -o only: also write FILE.sig, signed with this node's sharing key."
+    ),
 ) -> None:
     """Export the incidents that match the filters, in tnrwatch's own layout (CSV, XLSX, JSON), as GeoJSON, or as a
     STIX 2.1 bundle (with their actors and the pseudonyms of their persons; never an identity)."""
@@ -175,6 +179,11 @@ def export_command(
             raise InvalidInputError(
                 "cannot tell the export format",
                 [FieldError(("--format",), f"{problem}; formats: {', '.join(exports.FORMATS)}")],
+            )
+        if sign and (chosen != "stix" or output is None):
+            raise InvalidInputError(
+                "cannot sign this export",
+                [FieldError(("--sign",), "signs STIX bundles written to a file: --format stix -o FILE")],
             )
         if output is None and chosen == "xlsx" and sys.stdout.isatty():
             raise InvalidInputError("XLSX is binary", [FieldError(("-o",), "write XLSX to a file with -o FILE.xlsx")])
@@ -196,13 +205,17 @@ def export_command(
                 "synthetic": synthetic,
             }
         )
-        node = Node.open(load_settings())
+        settings = load_settings()
+        node = Node.open(settings)
         try:
             result = _export(node, flt, chosen, output)
         finally:
             node.close()
+        signature = stix.write_signature(settings, output) if sign and output is not None else None
     where = f"to {output}" if output else "to standard output"
     err.print(f"exported {result.count} incidents as {result.format} {where}", highlight=False)
+    if signature is not None:
+        err.print(f"signed with this node's sharing key: {signature}", highlight=False)
     if result.synthetic:
         err.print("note: the export holds synthetic (demo) incidents; every format marks them", highlight=False)
 

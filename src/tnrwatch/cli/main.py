@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from tnrwatch.cli import audit, db, demo, evidence, io, keys, monitor, retention, serve, taxonomy, users
+from tnrwatch.cli import audit, db, demo, evidence, io, keys, monitor, retention, serve, stix, taxonomy, users
 
 app = typer.Typer(
     name="tnrwatch",
@@ -27,6 +27,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(evidence.app, name="evidence")
 app.add_typer(retention.app, name="retention")
 app.add_typer(monitor.app, name="monitor")
+app.add_typer(stix.app, name="stix")
 app.command("serve")(serve.serve)
 app.command("import")(io.import_command)
 app.command("export")(io.export_command)

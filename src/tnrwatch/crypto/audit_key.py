@@ -1,6 +1,7 @@
 """The node's audit signing key (Ed25519), kept in the key directory and never in the database: whoever can write the
 database alone must not be able to forge a seal over a rewritten audit log. One file, `audit-signing.key` (the
-32-byte seed, mode 0600), made on first use."""
+32-byte seed, mode 0600), made on first use. The same functions keep other Ed25519 keys of the node under another
+`name` (e.g. `SHARING_KEY_FILE`, which signs exported bundles), so no key serves two purposes."""
 
 from __future__ import annotations
 
@@ -12,16 +13,19 @@ from nacl.signing import SigningKey, VerifyKey
 
 from tnrwatch.crypto import keyfiles
 
-_FILE = "audit-signing.key"
+AUDIT_KEY_FILE = "audit-signing.key"
+SHARING_KEY_FILE = "sharing-signing.key"
 PUBLIC_KEY_BYTES = 32
 SIGNATURE_BYTES = 64
 
 
-def open_signing_key(key_dir: Path, *, create: bool = True) -> SigningKey:
-    """The node's signing key; made when missing unless `create` is False. Safe when two processes race to make it:
-    the file is created with O_EXCL, and the loser reads the winner's key."""
-    missing = f"no {_FILE} in {key_dir}: nothing on this node has been sealed yet"
-    seed = keyfiles.read_or_make(key_dir / _FILE, 32, create=create, missing=missing)
+def open_signing_key(key_dir: Path, *, create: bool = True, name: str = AUDIT_KEY_FILE) -> SigningKey:
+    """The node's signing key kept in the file `name`; made when missing unless `create` is False. Safe when two
+    processes race to make it: the file is created with O_EXCL, and the loser reads the winner's key."""
+    missing = f"no {name} in {key_dir}: nothing on this node has been " + (
+        "sealed yet" if name == AUDIT_KEY_FILE else "signed with it yet"
+    )
+    seed = keyfiles.read_or_make(key_dir / name, 32, create=create, missing=missing)
     return SigningKey(seed)
 
 

@@ -38,6 +38,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "case:supervise": frozenset({"supervisor"}),
     # The audit log: who did what, never content; the operator (the CLI) may read it too, as every permission.
     "audit:read": frozenset({"auditor", "admin"}),
+    # Alerts (services/alerts.py checks owner and audience): focal points and the EU level write and receive them.
+    "alert:read": _CODERS,
+    "alert:write": _CODERS,
     # Checking every evidence item's file hash and custody chain (`tnrwatch evidence verify`): hashes, never content.
     "evidence:verify": frozenset({"auditor", "admin"}),
 }

@@ -695,3 +695,84 @@ class CustodyEvent(Base):
 
 
 # -- retention by crypto-shredding (migration 0009) -------------------------------------------------------------------
+
+
+# -- alerts (migration 0013) ------------------------------------------------------------------------------------------
+
+
+class Alert(Base):
+    """An alert to recipients (domain/alert.py): a draft until a person publishes it, then published or withdrawn."""
+
+    __tablename__ = "alert"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text)
+    level: Mapped[str] = mapped_column(String(16))
+    tlp: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    source_signal: Mapped[str | None] = mapped_column(String(200))
+    jurisdiction_code: Mapped[str | None] = mapped_column(String(16))  # the owner; None: the node's own (EU level)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (
+        CheckConstraint("level IN ('information', 'warning', 'urgent')", name="level"),
+        CheckConstraint("status IN ('draft', 'published', 'withdrawn')", name="status"),
+    )
+
+
+class AlertAudience(Base):
+    __tablename__ = "alert_audience"
+
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), primary_key=True)  # "" for the EU level
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('jurisdiction', 'eu', 'partner')", name="kind"),
+        Index(None, "kind", "value"),
+    )
+
+
+class AlertIncident(Base):
+    __tablename__ = "alert_incident"
+
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id", ondelete="CASCADE"), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class AlertActor(Base):
+    __tablename__ = "alert_actor"
+
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id", ondelete="CASCADE"), primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class AlertComment(Base):
+    """A recipient's corroboration note or opinion on an alert."""
+
+    __tablename__ = "alert_comment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    opinion: Mapped[str | None] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    author: Mapped[str] = mapped_column(String(64))  # who, as they were called at the time
+    jurisdiction_code: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('corroboration', 'opinion')", name="kind"),
+        CheckConstraint("opinion IS NULL OR opinion IN ('agree', 'disagree', 'unsure')", name="opinion"),
+    )
