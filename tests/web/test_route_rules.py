@@ -64,6 +64,12 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/incidents"): "api:incident:read",
     ("GET", "/api/v1/incidents.geojson"): "api:incident:read",
     ("GET", "/api/v1/map"): "api:incident:read",
+    ("GET", "/api/v1/alerts"): "api:alert:read",
+    ("POST", "/api/v1/alerts"): "api:alert:write",
+    ("GET", "/api/v1/alerts/{alert_id}"): "api:alert:read",
+    ("POST", "/api/v1/alerts/{alert_id}/publish"): "api:alert:write",
+    ("POST", "/api/v1/alerts/{alert_id}/withdraw"): "api:alert:write",
+    ("POST", "/api/v1/alerts/{alert_id}/comments"): "api:alert:read",
     ("POST", "/api/v1/incidents"): "api:incident:write",
     ("GET", "/api/v1/incidents/{incident_id}"): "api:incident:read",
     ("PATCH", "/api/v1/incidents/{incident_id}"): "api:incident:write",
@@ -138,7 +144,16 @@ def routes(app: FastAPI) -> Iterator[tuple[str, str]]:
 
 
 def filled(path: str, **values: str) -> str:
-    for name in ("report_id", "attachment_id", "incident_id", "person_id", "actor_id", "task_id", "item_id"):
+    for name in (
+        "report_id",
+        "attachment_id",
+        "incident_id",
+        "person_id",
+        "actor_id",
+        "task_id",
+        "item_id",
+        "alert_id",
+    ):
         path = path.replace("{" + name + "}", values.get(name, str(uuid.uuid4())))
     return path.replace("{code}", "DE")
 

@@ -16,7 +16,7 @@ from tnrwatch.services.node import Node
 from tnrwatch.services.schedule import run_due_jobs
 from tnrwatch.settings import Settings
 from tnrwatch.web import health
-from tnrwatch.web.api import actors, audit, docs, incidents, persons, status, taxonomy
+from tnrwatch.web.api import actors, alerts, audit, docs, incidents, persons, status, taxonomy
 from tnrwatch.web.api import map as map_routes
 from tnrwatch.web.api.deps import API_PREFIX
 from tnrwatch.web.errors import install_error_handlers
@@ -85,7 +85,7 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     app.include_router(plain.router)  # before `report`: /report/plain must not be read as a report page
     app.include_router(report.router)
     app.include_router(followup.router)
-    for module in (status, incidents, map_routes, taxonomy, persons, actors, audit):
+    for module in (status, incidents, map_routes, taxonomy, persons, actors, alerts, audit):
         app.include_router(module.router)
     app.include_router(home.router)
     app.include_router(staff_pages.router)
