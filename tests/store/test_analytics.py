@@ -128,7 +128,9 @@ def test_the_copy_follows_a_bulk_import(node: Node, tmp_path: Any) -> None:
         # the cluster might hide (their xmin), so the first incident may be copied a second time.
         assert copy.catch_up() in (2_500, 2_501)
         assert_same(node, copy)
-        assert Analytics(node.store).catch_up() == 2_501  # and built whole
+        whole = Analytics(node.store)
+        assert whole.catch_up() == 2_501  # and built whole
+        whole.close()
     finally:
         copy.close()
 

@@ -12,6 +12,7 @@ withdraws, or changes a draft's status; a published alert is never edited (withd
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
@@ -157,7 +158,7 @@ def list_alerts(node: Node, principal: Principal, status: str | None = None, lim
         statement = select(Alert).where(_readable(principal)).order_by(Alert.created_at.desc(), Alert.id.desc())
         if status is not None:
             statement = statement.where(Alert.status == status)
-        return [_out(session, row) for row in session.scalars(statement.limit(limit))]
+        return _outs(session, session.scalars(statement.limit(limit)).all())
 
 
 def add_comment(
@@ -237,49 +238,67 @@ def _readable_row(session: Session, principal: Principal, alert_uuid: uuid.UUID)
 
 
 def _out(session: Session, row: Alert) -> AlertOut:
-    audience = session.execute(
-        select(AlertAudience.kind, AlertAudience.value).where(AlertAudience.alert_id == row.id)
-    ).all()
-    incidents = session.scalars(
-        select(Incident.uuid)
-        .join(AlertIncident, AlertIncident.incident_id == Incident.id)
-        .where(AlertIncident.alert_id == row.id)
+    return _outs(session, [row])[0]
+
+
+def _outs(session: Session, rows: Sequence[Alert]) -> list[AlertOut]:
+    """The alerts with their audience, links, comments and author: one statement per kind for all of them."""
+    ids = [row.id for row in rows]
+    audience: dict[int, list[Audience]] = defaultdict(list)
+    for alert_id, kind, value in session.execute(
+        select(AlertAudience.alert_id, AlertAudience.kind, AlertAudience.value)
+        .where(AlertAudience.alert_id.in_(ids))
+        .order_by(AlertAudience.kind, AlertAudience.value)
+    ):
+        audience[alert_id].append(Audience.model_construct(kind=cast(AudienceKind, kind), value=value))
+    incidents: dict[int, list[uuid.UUID]] = defaultdict(list)
+    for alert_id, incident_uuid in session.execute(
+        select(AlertIncident.alert_id, Incident.uuid)
+        .join(Incident, AlertIncident.incident_id == Incident.id)
+        .where(AlertIncident.alert_id.in_(ids))
         .order_by(AlertIncident.position)
-    ).all()
-    actors = session.scalars(
-        select(Actor.uuid)
-        .join(AlertActor, AlertActor.actor_id == Actor.id)
-        .where(AlertActor.alert_id == row.id)
+    ):
+        incidents[alert_id].append(incident_uuid)
+    actors: dict[int, list[uuid.UUID]] = defaultdict(list)
+    for alert_id, actor_uuid in session.execute(
+        select(AlertActor.alert_id, Actor.uuid)
+        .join(Actor, AlertActor.actor_id == Actor.id)
+        .where(AlertActor.alert_id.in_(ids))
         .order_by(AlertActor.position)
-    ).all()
-    comments = session.scalars(
-        select(AlertComment).where(AlertComment.alert_id == row.id).order_by(AlertComment.id)
-    ).all()
-    author = None
-    if row.created_by_id is not None:
-        author = session.scalar(select(Account.username).where(Account.id == row.created_by_id))
-    return AlertOut.model_construct(
-        id=row.uuid,
-        title=row.title,
-        summary=row.summary,
-        level=cast(AlertLevel, row.level),
-        tlp=row.tlp,
-        audience=[
-            Audience.model_construct(kind=cast(AudienceKind, kind), value=value) for kind, value in sorted(audience)
-        ],
-        incident_ids=list(incidents),
-        actor_ids=list(actors),
-        expires_at=(row.expires_at),
-        source_signal=row.source_signal,
-        status=row.status,
-        jurisdiction=row.jurisdiction_code,
-        created_by=author,
-        created_at=(row.created_at),
-        updated_at=(row.updated_at),
-        published_at=(row.published_at),
-        withdrawn_at=(row.withdrawn_at),
-        comments=[_comment_out(comment) for comment in comments],
+    ):
+        actors[alert_id].append(actor_uuid)
+    comments: dict[int, list[CommentOut]] = defaultdict(list)
+    for comment in session.scalars(
+        select(AlertComment).where(AlertComment.alert_id.in_(ids)).order_by(AlertComment.id)
+    ):
+        comments[comment.alert_id].append(_comment_out(comment))
+    authors = {row.created_by_id for row in rows if row.created_by_id is not None}
+    names: dict[int, str] = dict(
+        session.execute(select(Account.id, Account.username).where(Account.id.in_(authors))).all()
     )
+    return [
+        AlertOut.model_construct(
+            id=row.uuid,
+            title=row.title,
+            summary=row.summary,
+            level=cast(AlertLevel, row.level),
+            tlp=row.tlp,
+            audience=audience[row.id],
+            incident_ids=incidents[row.id],
+            actor_ids=actors[row.id],
+            expires_at=row.expires_at,
+            source_signal=row.source_signal,
+            status=row.status,
+            jurisdiction=row.jurisdiction_code,
+            created_by=names.get(row.created_by_id) if row.created_by_id is not None else None,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            published_at=row.published_at,
+            withdrawn_at=row.withdrawn_at,
+            comments=comments[row.id],
+        )
+        for row in rows
+    ]
 
 
 def _comment_out(row: AlertComment) -> CommentOut:

@@ -119,7 +119,6 @@ class Analytics:
         self,
         store: Store,
         taxonomy: Taxonomy | None = None,
-        threads: int | None = None,
         rebuild_above: int | None = None,
     ) -> None:
         self._store = store
@@ -127,8 +126,6 @@ class Analytics:
         # More changed incidents than this at one look: copy everything again (default: a quarter of the copy).
         self._rebuild_above = rebuild_above
         self._connection = duckdb.connect(":memory:")
-        if threads is not None:
-            self._connection.execute(f"SET threads = {int(threads)}")
         self._lock = threading.Lock()
         self._position: _Position | None = None
         self._rows = 0
