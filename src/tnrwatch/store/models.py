@@ -27,6 +27,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     Uuid,
     false,
     text,
@@ -721,6 +722,11 @@ class Alert(Base):
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # An alert received from a partner node (federation): the partner's name, and the STIX report's or grouping's id
+    # and `modified`, so that importing the same version again changes nothing. None for the node's own alerts.
+    source_partner: Mapped[str | None] = mapped_column(String(100))
+    stix_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    stix_modified: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         CheckConstraint("level IN ('information', 'warning', 'urgent')", name="level"),
@@ -776,3 +782,195 @@ class AlertComment(Base):
         CheckConstraint("kind IN ('corroboration', 'opinion')", name="kind"),
         CheckConstraint("opinion IS NULL OR opinion IN ('agree', 'disagree', 'unsure')", name="opinion"),
     )
+
+
+# -- alert sharing: subscriptions, the outbox, deliveries, the inbox --------------------------------------------
+
+
+class Subscription(Base):
+    """A staff account's saved search (domain/sharing.py `SubscriptionFilter`, as JSON) and the channels through
+    which it is told when a new or changed incident, or a published alert, matches and is readable by it."""
+
+    __tablename__ = "subscription"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    filter: Mapped[dict[str, object]] = mapped_column(JSON)
+    inbox: Mapped[bool] = mapped_column(Boolean, default=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    # The HMAC-SHA256 key the receiver checks webhook bodies with (shown once, when the subscription is made).
+    webhook_secret: Mapped[str | None] = mapped_column(String(128))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OutboxEvent(Base):
+    """Something subscribers may need to hear of, written in the same transaction as the change itself: an incident
+    created, changed or verified, an alert published or withdrawn. The worker fans each event out into deliveries
+    (and marks it done) in one transaction, so an event is neither lost nor fanned out twice."""
+
+    __tablename__ = "outbox_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    topic: Mapped[str] = mapped_column(String(16))  # "incident" | "alert"
+    event: Mapped[str] = mapped_column(String(16))  # "created" | "updated" | "verified" | "published" | "withdrawn"
+    subject_uuid: Mapped[uuid.UUID] = mapped_column(Uuid)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint("topic IN ('incident', 'alert')", name="topic"),
+        Index(None, "done_at", "id"),
+    )
+
+
+class Delivery(Base):
+    """One message to one subscription through one channel; the delivery log. `uuid` is the idempotency key a
+    receiver sees (webhook header, e-mail Message-ID), so a message re-sent after a crash is recognisable. Holds no
+    content: what was said is rebuilt from the event; an error is kept as its class and status, never a body."""
+
+    __tablename__ = "delivery"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("outbox_event.id", ondelete="CASCADE"))
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscription.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # "inbox" | "email" | "webhook"
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # "pending" | "sent" | "dead"
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # a worker holds it until then
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint("channel IN ('inbox', 'email', 'webhook')", name="channel"),
+        CheckConstraint("status IN ('pending', 'sent', 'dead')", name="status"),
+        UniqueConstraint("event_id", "subscription_id", "channel"),
+        Index(None, "status", "next_attempt_at"),
+    )
+
+
+class InboxItem(Base):
+    """A line in an account's in-app inbox: which incident or alert, what happened, through which subscription.
+    One per delivery (the unique key), so a retried delivery never shows twice."""
+
+    __tablename__ = "inbox_item"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("delivery.id", ondelete="SET NULL"), unique=True)
+    subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscription.id", ondelete="SET NULL"))
+    topic: Mapped[str] = mapped_column(String(16))
+    event: Mapped[str] = mapped_column(String(16))
+    subject_uuid: Mapped[uuid.UUID] = mapped_column(Uuid)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+# -- partner nodes, TAXII 2.1 and federation -------------------------------------------------------------------
+
+
+class Partner(Base):
+    """Another node this one shares with (domain/sharing.py decides what each may receive). `clearance` is the
+    most sensitive TLP it may ever receive; `client` marks a partner this node serves (AMBER received from
+    elsewhere may be passed on to clients, never to the rest of the community). `taxii_url` is the partner's API
+    root this node pulls from; `public_key` pins its Ed25519 sharing key (hex) for verifying its bundles."""
+
+    __tablename__ = "partner"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    clearance: Mapped[str] = mapped_column(String(16))
+    client: Mapped[bool] = mapped_column(Boolean, default=False)
+    taxii_url: Mapped[str | None] = mapped_column(String(500))
+    public_key: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_sync_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class PartnerToken(Base):
+    """A token a partner presents to this node's TAXII server. Only its SHA-256 is kept."""
+
+    __tablename__ = "partner_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class PartnerCursor(Base):
+    """How far this node has pulled one of a partner's collections: the last `X-TAXII-Date-Added-Last` it saw."""
+
+    __tablename__ = "partner_cursor"
+
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id", ondelete="CASCADE"), primary_key=True)
+    collection_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    added_after: Mapped[str] = mapped_column(String(40))
+
+
+class StixObject(Base):
+    """One version of one STIX object in one TAXII collection, as it is served (already masked for that
+    collection's audience): `body` is its JSON. `date_added` orders the collection (with `id` to break ties) and is
+    what `added_after` and the paging cursor compare. `source` is "local" or the partner it came from."""
+
+    __tablename__ = "stix_object"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    collection: Mapped[str] = mapped_column(String(120))
+    stix_id: Mapped[str] = mapped_column(String(100))
+    stix_type: Mapped[str] = mapped_column(String(64))
+    spec_version: Mapped[str] = mapped_column(String(8), default="2.1")
+    modified: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    date_added: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    tlp: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(100), default="local")
+    body: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("collection", "stix_id", "modified"),
+        Index(None, "collection", "date_added", "id"),
+        Index(None, "collection", "stix_type", "date_added"),
+    )
+
+
+class TaxiiStatus(Base):
+    """A TAXII status resource: what became of the objects a partner POSTed to a collection."""
+
+    __tablename__ = "taxii_status"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id", ondelete="SET NULL"))
+    collection: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(16))  # "pending" | "complete"
+    request_timestamp: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    successes: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    failures: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    pendings: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+
+
+class IdentityShare(Base):
+    """A focal point letting another read one person's identity, for that person's protection, with the person's
+    consent on record: a separate, logged act (services/identity_shares.py), never part of an alert or bundle."""
+
+    __tablename__ = "identity_share"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    from_jurisdiction: Mapped[str] = mapped_column(String(16))
+    to_jurisdiction: Mapped[str] = mapped_column(String(16))
+    consent: Mapped[str] = mapped_column(String(300))  # how the person consented (never their words or name)
+    purpose: Mapped[str] = mapped_column(String(300))
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
