@@ -34,6 +34,7 @@ _RANK = {tlp: rank for rank, tlp in enumerate(TLP_ORDER)}
 LOCAL = "local"  # the source of an object this node wrote
 
 Topic = Literal["incident", "alert"]
+TOPICS: tuple[Topic, ...] = ("incident", "alert")
 
 
 def tlp_rank(tlp: str) -> int:
@@ -85,7 +86,7 @@ class SubscriptionFilter(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    topics: list[Topic] = Field(default_factory=lambda: ["incident", "alert"], min_length=1)
+    topics: list[Topic] = Field(default_factory=lambda: list(TOPICS), min_length=1)
     origins: list[CountryCode] = Field(default_factory=list, max_length=300)
     hosts: list[CountryCode] = Field(default_factory=list, max_length=300)
     tactics: list[TacticCode] = Field(default_factory=list, max_length=200)
