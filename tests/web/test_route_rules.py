@@ -78,6 +78,9 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/persons"): "api:person:read",
     ("POST", "/api/v1/persons"): "api:person:write",
     ("GET", "/api/v1/persons/{person_id}"): "api:person:read",
+    ("GET", "/api/v1/persons/{person_id}/identity-shares"): "api:person:identity",
+    ("POST", "/api/v1/persons/{person_id}/identity-shares"): "api:person:identity",
+    ("POST", "/api/v1/identity-shares/{share_id}/revoke"): "api:person:identity",
     ("GET", "/api/v1/actors"): "api:actor:read",
     ("POST", "/api/v1/actors"): "api:actor:write",
     ("GET", "/api/v1/actors/{actor_id}"): "api:actor:read",
@@ -153,6 +156,7 @@ def filled(path: str, **values: str) -> str:
         "task_id",
         "item_id",
         "alert_id",
+        "share_id",
     ):
         path = path.replace("{" + name + "}", values.get(name, str(uuid.uuid4())))
     return path.replace("{code}", "DE")

@@ -15,6 +15,7 @@ from tnrwatch.crypto.vault import Sealed
 from tnrwatch.domain.person import PersonIdentity, PersonIn, PersonOut
 from tnrwatch.domain.validation import validate
 from tnrwatch.errors import ConflictError, NotFoundError
+from tnrwatch.services import identity_shares
 from tnrwatch.services.changes import record_access, record_change
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import OPERATOR_ROLE, Principal, record_jurisdiction, require
@@ -91,14 +92,18 @@ def get_person(node: Node, principal: Principal, person_uuid: uuid.UUID, *, with
         require(principal, "person:identity")
     with node.store.writing() if with_identity else node.store.reading() as session:
         row = session.scalar(select(Person).options(selectinload(Person.identity)).where(Person.uuid == person_uuid))
-        if row is None or not _sees(principal, row.jurisdiction_code):
+        if row is None:
+            raise NotFoundError(f"no person with id {person_uuid}")
+        shared = not _sees(principal, row.jurisdiction_code)
+        if shared and not identity_shares.shared_with(session, principal, row.id):
             raise NotFoundError(f"no person with id {person_uuid}")
         identity = None
         if with_identity and row.identity is not None:
             sealed = Sealed(row.identity.key_id, row.identity.ciphertext)
             plaintext = node.vault.open_sealed(sealed, _associated_data(person_uuid))
             identity = PersonIdentity.model_validate(json.loads(plaintext))
-            record_access(session, principal, "read-identity", "person", person_uuid)
+            note = "through an identity share" if shared else ""
+            record_access(session, principal, "read-identity", "person", person_uuid, note=note)
         return _out(row, has_identity=row.identity is not None, identity=identity)
 
 

@@ -7,8 +7,9 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
+from tnrwatch.domain.identity_share import IdentityShareIn, IdentityShareOut
 from tnrwatch.domain.person import PersonIn, PersonOut
-from tnrwatch.services import persons
+from tnrwatch.services import identity_shares, persons
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
 from tnrwatch.web.api.deps import api_router, get_node, get_principal, permits
@@ -56,3 +57,43 @@ def get_person(
     ] = False,
 ) -> PersonOut:
     return persons.get_person(node, principal, person_id, with_identity=include_identity)
+
+
+@router.get(
+    "/persons/{person_id}/identity-shares",
+    response_model=list[IdentityShareOut],
+    summary="The grants letting other focal points read this person's identity",
+    dependencies=[permits("person:identity")],
+)
+def list_identity_shares(
+    person_id: uuid.UUID, node: Node = Depends(get_node), principal: Principal = Depends(get_principal)
+) -> list[IdentityShareOut]:
+    return identity_shares.list_identity_shares(node, principal, person_id)
+
+
+@router.post(
+    "/persons/{person_id}/identity-shares",
+    status_code=201,
+    response_model=IdentityShareOut,
+    summary="Let another focal point read this person's identity (the person consented; the grant is audited)",
+    dependencies=[permits("person:identity")],
+)
+def grant_identity_share(
+    person_id: uuid.UUID,
+    share: IdentityShareIn,
+    node: Node = Depends(get_node),
+    principal: Principal = Depends(get_principal),
+) -> IdentityShareOut:
+    return identity_shares.grant_identity_share(node, principal, person_id, share)
+
+
+@router.post(
+    "/identity-shares/{share_id}/revoke",
+    response_model=IdentityShareOut,
+    summary="End a grant (either focal point may)",
+    dependencies=[permits("person:identity")],
+)
+def revoke_identity_share(
+    share_id: uuid.UUID, node: Node = Depends(get_node), principal: Principal = Depends(get_principal)
+) -> IdentityShareOut:
+    return identity_shares.revoke_identity_share(node, principal, share_id)
