@@ -120,6 +120,33 @@ def database_url(
     _empty_postgres(postgres_session_url)
 
 
+@pytest.fixture(scope="session")
+def postgres_second_url(postgres_databases: PostgresDatabases | None) -> str | None:
+    """A second migrated PostgreSQL database, for tests that run two nodes side by side (federation)."""
+    if postgres_databases is None:
+        return None
+    url = postgres_databases.create("second")
+    store = Store(url)
+    migrate.upgrade(store)
+    store.dispose()
+    return url
+
+
+@pytest.fixture
+def second_database_url(
+    database_url: str, tmp_path: Path, sqlite_template: Path, postgres_second_url: str | None
+) -> Iterator[str]:
+    """A second migrated, empty database on the same backend as `database_url`: a second node's."""
+    if database_url.startswith("sqlite"):
+        path = tmp_path / "second.sqlite3"
+        shutil.copyfile(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    assert postgres_second_url is not None  # database_url is PostgreSQL, so the server is there
+    yield postgres_second_url
+    _empty_postgres(postgres_second_url)
+
+
 def _empty_postgres(url: str) -> None:
     engine = create_engine(url)
     tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)

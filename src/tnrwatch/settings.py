@@ -94,6 +94,17 @@ class Settings(BaseSettings):
         max_length=200,
         description="This node's name as its partners see it: the author of the STIX objects it exports.",
     )
+    federation_sync_minutes: int = Field(
+        15,
+        ge=1,
+        le=1440,
+        description="Minutes between pulls of each partner's TAXII collections (run with the scheduled jobs; "
+        "`tnrwatch partners sync` pulls at once).",
+    )
+    federation_verify_tls: bool = Field(
+        True,
+        description="Check partners' TLS certificates when pulling from them; turn off only for loopback tests.",
+    )
     map_copy: bool = Field(
         True,
         description="Answer the map from an in-memory columnar copy (DuckDB) of the incident tables it counts, kept "
@@ -110,11 +121,84 @@ class Settings(BaseSettings):
         description="Mark the staff session cookie Secure (sent over HTTPS only; browsers also accept it on "
         "http://127.0.0.1 and http://localhost).",
     )
+    # -- delivery of subscriptions (services/delivery.py) ------------------------------------------------------------
+    worker: Literal["embedded", "off"] = Field(
+        "embedded",
+        description="`embedded`: `tnrwatch serve` also runs the delivery worker (subscriptions' inbox, e-mail and "
+        "webhooks) in-process; `off`: it does not, and `tnrwatch worker` processes do the delivering.",
+    )
+    worker_poll_seconds: float = Field(
+        0.5,
+        gt=0,
+        le=60,
+        description="Seconds the delivery worker waits between looks for new events and due deliveries when "
+        "nothing wakes it sooner (changes in the same process, and PostgreSQL's NOTIFY, wake it at once).",
+    )
+    delivery_max_attempts: int = Field(
+        8, ge=1, le=100, description="Attempts at one e-mail or webhook delivery before it is dead-lettered."
+    )
+    delivery_retry_seconds: float = Field(
+        30.0,
+        gt=0,
+        le=86_400,
+        description="Wait before the first retry of a failed delivery; each further retry waits twice as long "
+        "(with random jitter), up to TNRWATCH_DELIVERY_RETRY_MAX_SECONDS.",
+    )
+    delivery_retry_max_seconds: float = Field(
+        3600.0, gt=0, le=604_800, description="Longest wait between two attempts at one delivery."
+    )
+    delivery_lease_seconds: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        description="Seconds a worker holds a delivery it is sending; when the worker dies, another one sends it "
+        "again after that (the receiver sees the same delivery id twice).",
+    )
+    delivery_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=120,
+        description="Seconds a webhook receiver or the mail relay has to answer before the attempt counts as failed.",
+    )
+    smtp_host: str | None = Field(
+        None,
+        description="Mail relay the e-mail channel sends through. Empty: no e-mail channel (subscriptions asking "
+        "for e-mail are refused).",
+    )
+    smtp_port: int = Field(25, ge=1, le=65535, description="Port of the mail relay.")
+    smtp_starttls: bool = Field(False, description="Upgrade the connection to the mail relay with STARTTLS.")
+    smtp_from: str = Field(
+        "tnrwatch@localhost", min_length=3, max_length=254, description="Sender address of the e-mail channel."
+    )
+    public_url: str | None = Field(
+        None,
+        description="This node's address as staff reach it (e.g. https://tnr.example.eu): e-mails and webhooks "
+        "link to the incident or alert there. Empty: they carry the path only.",
+    )
+
+    # -- the TAXII 2.1 server (web/taxii/, services/taxii.py) ----------------------------------------------------------
+    taxii_page_size: int = Field(
+        1000, ge=1, le=100_000, description="STIX objects per TAXII page when a partner's request names no `limit`."
+    )
+    taxii_max_page_size: int = Field(
+        5000,
+        ge=1,
+        le=100_000,
+        description="Most STIX objects one TAXII page holds, whatever `limit` a partner asks for.",
+    )
+    taxii_max_content_mb: int = Field(
+        10, ge=1, le=1000, description="Largest body a partner may POST to the TAXII server, in MiB."
+    )
 
     @field_validator("database_url")
     @classmethod
     def _empty_is_default(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("smtp_host", "public_url")
+    @classmethod
+    def _empty_is_off(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else None
 
     @property
     def resolved_database_url(self) -> str:

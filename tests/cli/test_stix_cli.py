@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from tnrwatch.cli.main import app
+from tnrwatch.cli.stix import write_signature
 from tnrwatch.crypto import audit_key
 from tnrwatch.settings import Settings
 
@@ -133,3 +135,95 @@ def test_sign_only_for_stix_to_a_file(runner: CliRunner, tmp_path: Path, argumen
     assert "cannot sign this export" in result.stderr
     assert "--sign: signs STIX bundles written to a file" in result.stderr
     assert not list(tmp_path.glob("*.sig"))
+
+
+# -- stix import: a second node exports and signs, this node imports ------------------------------------------------
+
+
+@pytest.fixture
+def partner_file(tmp_path: Path, sqlite_template: Path, runner: CliRunner) -> Path:
+    """A signed bundle from another node (its own home and SQLite database), registered here as partner `fh-node`
+    with the key that node printed."""
+    home = tmp_path / "partner-node"
+    home.mkdir()
+    database = home / "partner.sqlite3"
+    shutil.copyfile(sqlite_template, database)
+    env = {
+        "TNRWATCH_HOME": str(home),
+        "TNRWATCH_DATABASE_URL": f"sqlite:///{database}",
+        "TNRWATCH_NODE_NAME": "Freedom Node",
+    }
+    imported = runner.invoke(app, ["import", str(EXAMPLES / "freedom_house_sample.csv"), "--mapping", "freedom_house",
+                                   "--synthetic"], env=env)  # fmt: skip
+    assert imported.exit_code == 0, imported.output
+    target = tmp_path / "from-partner.stix"
+    exported = runner.invoke(app, ["export", "--format", "stix", "-o", str(target), "--sign"], env=env)
+    assert exported.exit_code == 0, exported.output
+    key = public_key(runner, env=env)
+    added = runner.invoke(app, ["partners", "add", "fh-node", "--clearance", "amber", "--public-key", key])
+    assert added.exit_code == 0, added.output
+    return target
+
+
+def summary_row(output: str, label: str) -> list[str]:
+    line = next(line for line in output.splitlines() if line.strip("│ ").startswith(label + " "))
+    return [cell.strip() for cell in line.strip("│ ").split("│")]
+
+
+def test_import_a_partners_signed_bundle_twice(runner: CliRunner, partner_file: Path) -> None:
+    objects = len(json.loads(partner_file.read_text(encoding="utf-8"))["objects"])
+
+    first = runner.invoke(app, ["stix", "import", str(partner_file), "--partner", "fh-node"])
+
+    assert first.exit_code == 0, first.output
+    assert summary_row(first.stdout, "incident") == ["incident", "10", "0", "0", "0"]
+    assert summary_row(first.stdout, "all") == ["all", str(objects), "0", "0", "0"]
+    again = runner.invoke(app, ["stix", "import", str(partner_file), "--partner", "fh-node"])
+    assert again.exit_code == 0, again.output
+    assert summary_row(again.stdout, "all") == ["all", "0", "0", str(objects), "0"]
+
+
+def test_import_refuses_a_changed_file_or_an_unknown_partner(runner: CliRunner, partner_file: Path) -> None:
+    bundle = json.loads(partner_file.read_text(encoding="utf-8"))
+    bundle["objects"] = bundle["objects"][:-1]
+    partner_file.write_text(json.dumps(bundle), encoding="utf-8")
+
+    changed = runner.invoke(app, ["stix", "import", str(partner_file), "--partner", "fh-node"])
+
+    assert changed.exit_code == 1
+    assert "the file does not match its signature" in changed.stderr
+    assert "sha256: digest mismatch" in changed.stderr
+    unknown = runner.invoke(app, ["stix", "import", str(partner_file), "--partner", "nobody"])
+    assert unknown.exit_code == 2
+    assert "no partner named 'nobody'" in unknown.stderr
+
+
+def test_import_names_each_bad_object_and_exits_1(runner: CliRunner, partner_file: Path, tmp_path: Path) -> None:
+    bundle = json.loads(partner_file.read_text(encoding="utf-8"))
+    incident = next(obj for obj in bundle["objects"] if obj["type"] == "incident")
+    del incident["name"]
+    partner_file.write_text(json.dumps(bundle), encoding="utf-8")
+    # signed again by the partner's own key, as a partner with a bug would sign what it got wrong
+    write_signature(Settings(home=tmp_path / "partner-node", node_name="Freedom Node"), partner_file)
+
+    result = runner.invoke(app, ["stix", "import", str(partner_file), "--partner", "fh-node"])
+
+    assert result.exit_code == 1
+    assert summary_row(result.stdout, "incident") == ["incident", "9", "0", "0", "1"]
+    assert f"failed {incident['id']}:" in result.stderr
+    assert "name" in result.stderr
+
+
+def test_export_misp_events_to_a_file(runner: CliRunner, tmp_path: Path) -> None:
+    imported = runner.invoke(app, ["import", str(EXAMPLES / "freedom_house_sample.csv"), "--mapping", "freedom_house",
+                                   "--synthetic"])  # fmt: skip
+    assert imported.exit_code == 0, imported.output
+    target = tmp_path / "events.json"
+
+    result = runner.invoke(app, ["export", "--format", "misp", "-o", str(target)])
+
+    assert result.exit_code == 0, result.output
+    assert "exported 10 incidents as misp" in result.stderr
+    events = json.loads(target.read_text(encoding="utf-8"))["response"]
+    assert len(events) == 10
+    assert all(any(tag["name"].startswith("tlp:") for tag in event["Tag"]) for event in events)

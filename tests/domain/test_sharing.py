@@ -13,8 +13,8 @@ from tnrwatch.domain.sharing import (
     Facts,
     PartnerView,
     SubscriptionFilter,
-    may_share,
     mask_free_text,
+    may_share,
     stricter,
     tlp_rank,
 )
@@ -78,7 +78,8 @@ def test_beyond_the_community_only_named_partners_or_clients(
         if source == LOCAL:
             assert partner.name in named
         else:
-            assert tlp == "amber" and partner.client
+            assert tlp == "amber"
+            assert partner.client
 
 
 @given(source=sources, named=named_sets, partner=partners)

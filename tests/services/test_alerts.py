@@ -8,6 +8,7 @@ import time
 import uuid
 
 import pytest
+from sqlalchemy import delete
 
 from tnrwatch.domain.alert import AlertOut
 from tnrwatch.domain.escalation import SeriesKey, Signal
@@ -15,6 +16,7 @@ from tnrwatch.errors import ConflictError, ForbiddenError, InvalidInputError, No
 from tnrwatch.services import actors, alerts, audit, incidents
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
+from tnrwatch.store.models import Actor
 
 from ..factories import incident_data
 
@@ -138,6 +140,54 @@ def test_recipients_corroborate_and_give_opinions_on_published_alerts(node: Node
         ("corroboration", None, "fabien", "FR"),
         ("opinion", "agree", "ana", None),
     ]
+
+
+def test_a_corroboration_may_name_one_of_the_alerts_actors_seen_acting_and_where(node: Node) -> None:
+    agency = actors.create_actor(
+        node, OPERATOR, {"name": "State Security Service", "actor_type": "intelligence_service"}
+    )
+    unlinked = actors.create_actor(node, OPERATOR, {"name": "Consulate", "actor_type": "diplomatic_mission"})
+    alert = alerts.publish_alert(node, GERMAN, draft(node, actor_ids=[str(agency.id)]).id)
+    seen = {"kind": "corroboration", "text": "Their officers in Lyon."}
+
+    added = alerts.add_comment(
+        node, FRENCH, alert.id, {**seen, "sighted_actor_id": str(agency.id), "sighted_country": "fr"}
+    )
+    alerts.add_comment(node, FRENCH, alert.id, {**seen, "sighted_actor_id": str(agency.id)})
+
+    assert (added.sighted_actor_id, added.sighted_country) == (agency.id, "FR")
+    comments = alerts.get_alert(node, GERMAN, alert.id).comments
+    assert [(c.sighted_actor_id, c.sighted_country) for c in comments] == [(agency.id, "FR"), (agency.id, None)]
+    entries = audit.list_entries(node, OPERATOR, limit=10, where=audit.AuditFilter(entity="alert", action="comment"))
+    assert sorted(entries.items[-1].fields) == ["corroboration", "sighted_actor_id", "sighted_country"]
+    refusals = {
+        "not the alert's": (
+            {**seen, "sighted_actor_id": str(unlinked.id)},
+            "sighted_actor_id",
+            "not one of the actors",
+        ),
+        "no such actor": ({**seen, "sighted_actor_id": str(uuid.uuid4())}, "sighted_actor_id", "not one of the actors"),
+        "an opinion": (
+            {"kind": "opinion", "opinion": "agree", "text": "x", "sighted_actor_id": str(agency.id)},
+            "sighted_actor_id",
+            "only a corroboration",
+        ),
+        "a country alone": ({**seen, "sighted_country": "FR"}, "sighted_country", "name the actor too"),
+        "not a country": (
+            {**seen, "sighted_actor_id": str(agency.id), "sighted_country": "Lyon"},
+            "sighted_country",
+            "not an ISO 3166-1 alpha-2",
+        ),
+    }
+    for case, (raw, field, words) in refusals.items():
+        with pytest.raises(InvalidInputError) as refused:
+            alerts.add_comment(node, FRENCH, alert.id, raw)
+        [error] = refused.value.errors
+        assert (error.loc, words in error.msg) == ((field,), True), (case, error)
+    assert len(alerts.get_alert(node, GERMAN, alert.id).comments) == 2
+    with node.store.writing() as session:  # an actor erased from the store leaves the comment, not the sighting
+        session.execute(delete(Actor).where(Actor.uuid == agency.id))
+    assert [c.sighted_actor_id for c in alerts.get_alert(node, GERMAN, alert.id).comments] == [None, None]
 
 
 def test_a_signal_becomes_a_draft_with_its_evidence_for_a_person_to_publish(node: Node) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tnrwatch.services import accounts
+from tnrwatch.services import accounts, actors
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
+
+OPERATOR = Principal.operator()
 
 
 def token_for(node: Node, username: str, role: str, jurisdiction: str | None = None) -> dict[str, str]:
@@ -74,3 +76,39 @@ def test_bad_alerts_are_refused_field_by_field(client: TestClient, node: Node) -
     )
     assert unknown.status_code == 422
     assert unknown.json()["errors"][0]["loc"] == ["incident_ids", 0]
+
+
+def test_a_corroboration_names_the_actor_seen_and_the_country(client: TestClient, node: Node) -> None:
+    german = token_for(node, "olga", "officer", "DE")
+    french = token_for(node, "fabien", "officer", "FR")
+    agency = actors.create_actor(
+        node, OPERATOR, {"name": "State Security Service", "actor_type": "intelligence_service"}
+    )
+    other = actors.create_actor(node, OPERATOR, {"name": "Consulate", "actor_type": "diplomatic_mission"})
+    body = {
+        "title": "Agents seen",
+        "summary": "Officers of the service follow dissidents.",
+        "level": "warning",
+        "tlp": "amber",
+        "audience": [{"kind": "jurisdiction", "value": "FR"}],
+        "actor_ids": [str(agency.id)],
+    }
+    url = f"/api/v1/alerts/{client.post('/api/v1/alerts', json=body, headers=german).json()['id']}"
+    assert client.post(f"{url}/publish", headers=german).status_code == 200
+    seen = {"kind": "corroboration", "text": "Two of them in Lyon.", "sighted_actor_id": str(agency.id)}
+
+    added = client.post(f"{url}/comments", json={**seen, "sighted_country": "fr"}, headers=french)
+
+    assert added.status_code == 201, added.text
+    assert (added.json()["sighted_actor_id"], added.json()["sighted_country"]) == (str(agency.id), "FR")
+    [comment] = client.get(url, headers=german).json()["comments"]
+    assert (comment["sighted_actor_id"], comment["sighted_country"]) == (str(agency.id), "FR")
+    for wrong, field in (
+        ({**seen, "sighted_actor_id": str(other.id)}, "sighted_actor_id"),
+        ({**seen, "sighted_country": "XX"}, "sighted_country"),
+        ({**seen, "kind": "opinion", "opinion": "agree"}, "sighted_actor_id"),
+    ):
+        refused = client.post(f"{url}/comments", json=wrong, headers=french)
+        assert refused.status_code == 422, refused.text
+        assert [error["loc"][-1] for error in refused.json()["errors"]] == [field]
+    assert len(client.get(url, headers=german).json()["comments"]) == 1

@@ -70,6 +70,13 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/alerts/{alert_id}/publish"): "api:alert:write",
     ("POST", "/api/v1/alerts/{alert_id}/withdraw"): "api:alert:write",
     ("POST", "/api/v1/alerts/{alert_id}/comments"): "api:alert:read",
+    ("GET", "/api/v1/subscriptions"): "api:subscription:manage",
+    ("POST", "/api/v1/subscriptions"): "api:subscription:manage",
+    ("GET", "/api/v1/subscriptions/{subscription_id}"): "api:subscription:manage",
+    ("DELETE", "/api/v1/subscriptions/{subscription_id}"): "api:subscription:manage",
+    ("GET", "/api/v1/inbox"): "api:subscription:manage",
+    ("POST", "/api/v1/inbox/{item_id}/read"): "api:subscription:manage",
+    ("GET", "/api/v1/deliveries"): "api:subscription:manage",
     ("POST", "/api/v1/incidents"): "api:incident:write",
     ("GET", "/api/v1/incidents/{incident_id}"): "api:incident:read",
     ("PATCH", "/api/v1/incidents/{incident_id}"): "api:incident:write",
@@ -129,6 +136,22 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/app/api/reports/{report_id}/tasks/{task_id}/assignee"): "staff:case:work",
     ("GET", "/app/notifications"): "staff",
     ("POST", "/app/notifications/read"): "staff",
+    ("GET", "/app/alerts"): "staff:alert:read",
+    ("GET", "/app/alerts/new"): "staff:alert:write",
+    ("POST", "/app/alerts"): "staff:alert:write",
+    ("POST", "/app/alerts/proposals"): "staff:alert:write",
+    ("GET", "/app/alerts/{alert_id}"): "staff:alert:read",
+    ("GET", "/app/alerts/{alert_id}/publish"): "staff:alert:write",
+    ("POST", "/app/alerts/{alert_id}/publish"): "staff:alert:write",
+    ("POST", "/app/alerts/{alert_id}/withdraw"): "staff:alert:write",
+    ("POST", "/app/alerts/{alert_id}/comments"): "staff:alert:read",
+    ("GET", "/app/inbox"): "staff:subscription:manage",
+    ("POST", "/app/inbox/read"): "staff:subscription:manage",
+    ("POST", "/app/inbox/{item_id}/read"): "staff:subscription:manage",
+    ("GET", "/app/subscriptions"): "staff:subscription:manage",
+    ("POST", "/app/subscriptions"): "staff:subscription:manage",
+    ("POST", "/app/subscriptions/{subscription_id}/remove"): "staff:subscription:manage",
+    ("GET", "/app/deliveries"): "staff:subscription:manage",
 }
 
 
@@ -157,6 +180,7 @@ def filled(path: str, **values: str) -> str:
         "item_id",
         "alert_id",
         "share_id",
+        "subscription_id",
     ):
         path = path.replace("{" + name + "}", values.get(name, str(uuid.uuid4())))
     return path.replace("{code}", "DE")
@@ -217,6 +241,8 @@ def test_staff_routes_by_role_and_across_member_states(client: TestClient, node:
                 assert status == 404, (path, role)  # France's officers: Germany's report does not exist for them
             elif "{incident_id}" in path:
                 assert status == 404, (path, role)  # no incident has the made-up id
+            elif "{alert_id}" in path:
+                assert status == 404, (path, role)  # no alert has the made-up id
             else:
                 assert status == 200, (path, role)
 

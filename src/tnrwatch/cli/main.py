@@ -6,7 +6,8 @@ import logging
 
 import typer
 
-from tnrwatch.cli import audit, db, demo, evidence, io, keys, monitor, retention, serve, stix, taxonomy, users
+from tnrwatch.cli import audit, db, demo, evidence, io, keys, monitor, retention, serve, stix, taxonomy, users, worker
+from tnrwatch.cli import partners as partner_commands
 
 app = typer.Typer(
     name="tnrwatch",
@@ -28,7 +29,9 @@ app.add_typer(evidence.app, name="evidence")
 app.add_typer(retention.app, name="retention")
 app.add_typer(monitor.app, name="monitor")
 app.add_typer(stix.app, name="stix")
+app.add_typer(partner_commands.app, name="partners")
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
 app.command("import")(io.import_command)
 app.command("export")(io.export_command)
 

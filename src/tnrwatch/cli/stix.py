@@ -4,6 +4,8 @@ A node signs what it exports (`tnrwatch export --format stix -o FILE --sign` wri
 key, `sharing-signing.key` in the key directory: a key of its own, apart from the audit key, so that a partner who
 pins it trusts it for bundles only. `stix public-key` prints the key to give partners (over another channel);
 `stix verify` checks a partner's file against the key pinned for them, never against the key inside the signature.
+`stix import` takes a registered partner's signed bundle (services/stix_import.py): checked against the key pinned
+when the partner was registered, then imported object by object, with a summary table and every failure named.
 """
 
 from __future__ import annotations
@@ -14,10 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.table import Table
+from rich.text import Text
 
 from tnrwatch.cli.common import EXIT_FAILURE, err, handle_errors, load_settings, out, print_error, print_field_errors
 from tnrwatch.crypto import audit_key, bundle_signature
 from tnrwatch.errors import FieldError, InvalidInputError
+from tnrwatch.services import stix_import
+from tnrwatch.services.node import Node
 from tnrwatch.settings import Settings
 
 app = typer.Typer(
@@ -128,3 +134,47 @@ def public_key_command() -> None:
         markup=False,
     )
     print(bundle_signature.encode_public_key(public))  # noqa: T201  the key alone on stdout, for scripts
+
+
+@app.command("import")
+def import_command(
+    file: Path = typer.Argument(..., help="The partner's bundle (a STIX 2.1 JSON file)."),
+    partner: str = typer.Option(..., "--partner", help="The registered partner it comes from (tnrwatch partners add)."),
+    signature: Path | None = typer.Option(None, "--signature", help="The signature file. Default: FILE.sig."),
+    limit: int = typer.Option(50, "--show", min=0, help="How many failed objects to list at most."),
+) -> None:
+    """Import a partner's signed STIX bundle: objects already held in that version change nothing, newer versions
+    update, and each object that cannot be taken is named with the reason. Exit 1 when the signature does not
+    verify or any object failed, 2 on bad input."""
+    with handle_errors():
+        node = Node.open(load_settings())
+        try:
+            with err.status(f"importing {file.name} from {partner}"):
+                report = stix_import.import_bundle_file(node, file, partner=partner, signature_path=signature)
+        except bundle_signature.SignatureError as exc:
+            print_error(f"{file}: {exc.message}")
+            print_field_errors(exc.errors)
+            raise typer.Exit(EXIT_FAILURE) from None
+        finally:
+            node.close()
+    summary = Table(title=f"{file.name} from {partner}", title_justify="left")
+    summary.add_column("type")
+    for outcome in ("added", "updated", "unchanged", "failed"):
+        summary.add_column(outcome, justify="right")
+    by_type: dict[str, dict[str, int]] = {}
+    for item in report.outcomes:
+        counts = by_type.setdefault(
+            item.type or "(unknown)", dict.fromkeys(("added", "updated", "unchanged", "failed"), 0)
+        )
+        counts[item.outcome] += 1
+    for stix_type, counts in sorted(by_type.items()):
+        summary.add_row(stix_type, *(str(value) for value in counts.values()))
+    summary.add_row("all", *(str(value) for value in report.counts.values()), style="bold")
+    out.print(summary)
+    failures = report.failures
+    for item in failures[:limit]:
+        err.print(Text.assemble(("failed ", "bold red"), (item.id, "bold"), ": ", item.message), highlight=False)
+    if len(failures) > limit:
+        err.print(f"... and {len(failures) - limit} more failed objects")
+    if failures:
+        raise typer.Exit(EXIT_FAILURE)

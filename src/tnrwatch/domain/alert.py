@@ -3,7 +3,7 @@
 An alert has a level (information, warning, urgent: not "severity", a name STIX validators reserve), a TLP 2.0
 marking, an audience (jurisdictions, the EU level, named partner nodes), the incidents and actors it is about, an
 optional expiry, and a status: a draft until a person publishes it (also one proposed from an escalation signal),
-then published, then perhaps withdrawn. Recipients add corroboration notes and opinions.
+then published, then perhaps withdrawn. Recipients add corroboration notes (sightings among them) and opinions.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import datetime as dt
 from typing import Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from tnrwatch.domain.codes import TlpCode
+from tnrwatch.domain.codes import CountryCode, TlpCode
 from tnrwatch.domain.text import Line, LongText
 
 ALERT_LEVELS: tuple[str, ...] = ("information", "warning", "urgent")
@@ -91,13 +91,32 @@ class AlertIn(BaseModel):
 
 
 class CommentIn(BaseModel):
-    """A recipient's corroboration note (what they know that confirms or adds to the alert) or opinion on it."""
+    """A recipient's corroboration note (what they know that confirms or adds to the alert) or opinion on it. A
+    corroboration may also be a sighting: one of the alert's actors seen acting, and optionally the country where."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
     kind: CommentKind
     opinion: Opinion | None = None
     text: LongText = Field(min_length=1)
+    sighted_actor_id: UUID | None = Field(
+        None, description="A sighting: which of the alert's actors the recipient saw act (corroborations only)."
+    )
+    sighted_country: CountryCode | None = Field(
+        None, description="Where the actor was seen (ISO 3166-1 alpha-2; with sighted_actor_id only)."
+    )
+
+    @field_validator("sighted_actor_id", "sighted_country")
+    @classmethod
+    def _sighting_is_a_corroboration(cls, value: object, info: ValidationInfo) -> object:
+        # Fields are checked in order: `kind` and `sighted_actor_id` are in `info.data` unless they were refused.
+        if value is None:
+            return value
+        if info.data.get("kind", "corroboration") != "corroboration":
+            raise ValueError("only a corroboration says what was seen (leave it out of an opinion)")
+        if info.field_name == "sighted_country" and info.data.get("sighted_actor_id", True) is None:
+            raise ValueError("a country seen goes with the actor seen: name the actor too")
+        return value
 
     @model_validator(mode="after")
     def _opinion_fits_kind(self) -> Self:

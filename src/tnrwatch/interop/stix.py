@@ -17,6 +17,7 @@ same data twice gives the same ids. Only `domain` and `taxonomy` types come in; 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -24,14 +25,21 @@ from typing import Any
 from stix2.v21 import (
     Bundle,
     ExtensionDefinition,
+    Grouping,
     Identity,
     Incident,
     MarkingDefinition,
+    Note,
+    Opinion,
     Relationship,
+    Report,
+    Sighting,
     ThreatActor,
 )
+from stix2.v21 import Location as StixLocation  # not domain/incident.py's Location
 
 from tnrwatch.domain.actor import ActorOut
+from tnrwatch.domain.alert import AlertOut, CommentOut
 from tnrwatch.domain.incident import IncidentOut, Location
 from tnrwatch.domain.person import PersonOut
 from tnrwatch.taxonomy import Taxonomy, default_taxonomy
@@ -47,6 +55,11 @@ PUBLISHED = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)  # when version 1.0 of the 
 PROJECT_IDENTITY_ID = "identity--467a253d-4e2a-498e-a016-9b1dda37187b"
 TNR_EXTENSION_ID = "extension-definition--0886c93a-a8a0-431d-903d-146e5762f5ac"
 TNR_EXTENSION_SCHEMA = "https://tnrwatch.invalid/stix/tnr-extension-v1.json"
+# Alerts travel in a second property extension of their own (level, status, expiry, audience kinds), published on
+# the day alerts were first shared, so that the incident extension's published definition never changes.
+ALERT_EXTENSION_ID = "extension-definition--e3d3409e-c87b-4b71-93dd-8474d0c3eca0"
+ALERT_EXTENSION_SCHEMA = "https://tnrwatch.invalid/stix/tnr-alert-extension-v1.json"
+ALERT_EXTENSION_PUBLISHED = dt.datetime(2026, 11, 29, 12, tzinfo=dt.UTC)
 
 # TLP 2.0 in STIX: the official marking-definition objects (OASIS cti-stix-common-objects, tlp-2.0). stix2 3.0 only
 # ships the TLP 1.0 markings, so they are built here from the ids the taxonomy records for each TLP term.
@@ -335,6 +348,259 @@ def bundle_of(
     ]
     fingerprint = "|".join(f"{obj['id']}@{obj.get('modified', obj.get('created'))}" for obj in objects)
     return Bundle(id=deterministic_id("bundle", fingerprint), objects=objects)
+
+
+# -- alerts -------------------------------------------------------------------------------------------------------
+
+# How an alert is confirmed enough to be a `report`: at least one of its incidents rests on more than one report
+# (the taxonomy's corroborated or verified). Until then it is a `grouping` of suspicious activity.
+CONFIRMED_VERIFICATION: frozenset[str] = frozenset({"corroborated", "verified"})
+# tnrwatch's opinions on the STIX opinion-enum (a recipient who is unsure neither agrees nor disagrees).
+STIX_OPINIONS: Mapping[str, str] = {"agree": "agree", "disagree": "disagree", "unsure": "neutral"}
+# What a note says instead of a recipient's words when free text is masked (STIX requires a note's content).
+WITHHELD_NOTE = "A recipient corroborated this alert; the note's text is not shared at this marking."
+# The `created` of every country `location` a sighting names: a fixed id must always stand for the same content.
+SIGHTING_LOCATIONS_PUBLISHED = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)
+
+
+def alert_extension_definition() -> Any:
+    """The published definition of tnrwatch's alert extension (version 1.0)."""
+    return ExtensionDefinition(
+        id=ALERT_EXTENSION_ID,
+        created_by_ref=PROJECT_IDENTITY_ID,
+        created=ALERT_EXTENSION_PUBLISHED,
+        modified=ALERT_EXTENSION_PUBLISHED,
+        name="tnrwatch transnational repression alert",
+        description=(
+            "An alert's level (information, warning, urgent), status (published, withdrawn), expiry and the kinds "
+            "of recipients it was addressed to (jurisdiction, eu, partner), on the report or grouping that carries it."
+        ),
+        schema=ALERT_EXTENSION_SCHEMA,
+        version="1.0",
+        extension_types=["property-extension"],
+    )
+
+
+def alert_is_confirmed(incidents: Iterable[IncidentOut]) -> bool:
+    """Whether an alert about these incidents is shared as a `report` (else as a `grouping`)."""
+    return any(incident.verification in CONFIRMED_VERIFICATION for incident in incidents)
+
+
+def alert_stix_id(alert_id: uuid.UUID, *, confirmed: bool) -> str:
+    """`report--<uuid>` or `grouping--<uuid>`: both keep the alert's uuid, so a receiver that sees an alert move
+    from grouping to report knows it is the same alert."""
+    return stix_id("report" if confirmed else "grouping", alert_id)
+
+
+def alert_object(
+    alert: AlertOut, *, confirmed: bool, object_refs: Sequence[str], created_by_ref: str, tlp_ref: str, mask: bool
+) -> Any:
+    """A published or withdrawn alert as a `report` (confirmed) or `grouping` (context suspicious-activity)."""
+    if alert.status == "draft" or alert.published_at is None:
+        raise ValueError(f"alert {alert.id} is a draft: drafts are never shared")
+    created, modified = _times(alert.created_at, alert.updated_at)
+    common: dict[str, Any] = {
+        "id": alert_stix_id(alert.id, confirmed=confirmed),
+        "created_by_ref": created_by_ref,
+        "created": created,
+        "modified": modified,
+        "name": alert.title,
+        "description": None if mask or not alert.summary else alert.summary,
+        "object_refs": list(object_refs),
+        "revoked": True if alert.status == "withdrawn" else None,
+        "object_marking_refs": [tlp_ref],
+        "extensions": _alert_extension(
+            level=alert.level,
+            status=alert.status,
+            expires=_stamp(alert.expires_at) if alert.expires_at else None,
+            audience_kinds=sorted({item.kind for item in alert.audience}),
+        ),
+    }
+    if confirmed:
+        return Report(report_types=["threat-report"], published=_utc(alert.published_at), **common)
+    return Grouping(context="suspicious-activity", **common)
+
+
+def comment_object(
+    alert_ref: str,
+    comment: CommentOut,
+    position: int,
+    *,
+    created_by_ref: str,
+    tlp_ref: str,
+    mask: bool,
+    sighting_ref: str | None = None,
+) -> Any:
+    """A recipient's comment: a corroboration as a `note`, an opinion as an `opinion` on the alert. Neither names
+    its author (a staff member of this node); both speak for the node. A corroboration's note also refers to its
+    `sighting_ref` (see `sighting_object`), which is how a receiver knows which alert a sighting corroborates."""
+    created = _utc(comment.created_at)
+    common: dict[str, Any] = {
+        "created_by_ref": created_by_ref,
+        "created": created,
+        "modified": created,
+        "object_refs": [alert_ref],
+        "object_marking_refs": [tlp_ref],
+    }
+    key = _comment_key(alert_ref, position, created)
+    if comment.kind == "opinion" and comment.opinion is not None:
+        return Opinion(
+            id=deterministic_id("opinion", *key),
+            opinion=STIX_OPINIONS[comment.opinion],
+            explanation=None if mask else comment.text,
+            **common,
+        )
+    if sighting_ref is not None:
+        common["object_refs"] = [alert_ref, sighting_ref]
+    return Note(id=deterministic_id("note", *key), content=WITHHELD_NOTE if mask else comment.text, **common)
+
+
+def _comment_key(alert_ref: str, position: int, created: dt.datetime) -> tuple[str, str, str]:
+    # The alert's uuid part, not its type: a comment keeps its id when the alert moves from grouping to report.
+    return (alert_ref.split("--", 1)[1], str(position), created.isoformat())
+
+
+def country_location(country: str, *, tlp_ref: str) -> Any:
+    """A country as a STIX `location` (the country only). Its id is made from the country and the marking, so that
+    one id always stands for the same object, whichever alert or node it comes with."""
+    return StixLocation(
+        id=deterministic_id("location", "country", country, tlp_ref),
+        created=SIGHTING_LOCATIONS_PUBLISHED,
+        modified=SIGHTING_LOCATIONS_PUBLISHED,
+        country=country,
+        object_marking_refs=[tlp_ref],
+    )
+
+
+def sighting_object(
+    alert_ref: str,
+    comment: CommentOut,
+    position: int,
+    *,
+    actor_ref: str,
+    location_ref: str | None,
+    created_by_ref: str,
+    tlp_ref: str,
+) -> Any:
+    """A corroboration that names a sighted actor, as a `sighting` of its threat-actor: seen once, at the time of
+    the comment, where the location says (when it says). No author, no free text: the note carries the words."""
+    created = _utc(comment.created_at)
+    return Sighting(
+        id=deterministic_id("sighting", *_comment_key(alert_ref, position, created)),
+        created_by_ref=created_by_ref,
+        created=created,
+        modified=created,
+        first_seen=created,
+        last_seen=created,
+        count=1,
+        sighting_of_ref=actor_ref,
+        where_sighted_refs=[location_ref] if location_ref is not None else None,
+        object_marking_refs=[tlp_ref],
+    )
+
+
+def alert_objects(
+    alert: AlertOut,
+    incidents: Sequence[IncidentOut],
+    actors: Sequence[ActorOut],
+    persons: Sequence[PersonOut],
+    *,
+    node_name: str,
+    taxonomy: Taxonomy,
+    mask_free_text: bool,
+) -> list[dict[str, Any]]:
+    """A published or withdrawn alert and everything it refers to, as JSON-ready STIX 2.1 objects in a fixed order:
+    the TLP markings used, the project identity, both extension definitions, the node, the incidents, actors,
+    pseudonyms and their relationships (as `bundle_of` makes them; objects not linked to an incident take the
+    alert's marking), then the alert (`report` when `alert_is_confirmed`, else `grouping`, `revoked` once
+    withdrawn), then its comments as notes and opinions, then the country locations and the sightings of the
+    corroborations that name a sighted actor (one of `actors`; a sighting of an actor not given is left out). The
+    alert's `object_refs` name the given incidents and actors in the alert's order, or the node when it refers to
+    none of them. ValueError for a draft."""
+    base = bundle_of(
+        incidents,
+        actors,
+        persons=persons,
+        node_name=node_name,
+        mask_free_text=mask_free_text,
+        default_tlp=alert.tlp,
+        taxonomy=taxonomy,
+    )
+    objects = [_plain(obj) for obj in base.objects]
+    author = node_identity(node_name)["id"]
+    tlp_ref = tlp_marking_id(alert.tlp, taxonomy)
+    given = {obj["id"] for obj in objects}
+    wanted = [stix_id("incident", incident_id) for incident_id in alert.incident_ids]
+    wanted += [stix_id("threat-actor", actor_id) for actor_id in alert.actor_ids]
+    refs = [ref for ref in wanted if ref in given] or [author]
+    stix_alert = alert_object(
+        alert,
+        confirmed=alert_is_confirmed(incidents),
+        object_refs=refs,
+        created_by_ref=author,
+        tlp_ref=tlp_ref,
+        mask=mask_free_text,
+    )
+    comments: list[Any] = []
+    locations: dict[str, Any] = {}
+    sightings: list[Any] = []
+    for position, comment in enumerate(alert.comments):
+        actor_ref = stix_id("threat-actor", comment.sighted_actor_id) if comment.sighted_actor_id else None
+        sighting = None
+        if comment.kind == "corroboration" and actor_ref in given:
+            location = country_location(comment.sighted_country, tlp_ref=tlp_ref) if comment.sighted_country else None
+            if location is not None:
+                locations[location["id"]] = location
+            sighting = sighting_object(
+                stix_alert["id"],
+                comment,
+                position,
+                actor_ref=str(actor_ref),
+                location_ref=location["id"] if location is not None else None,
+                created_by_ref=author,
+                tlp_ref=tlp_ref,
+            )
+            sightings.append(sighting)
+        comments.append(
+            comment_object(
+                stix_alert["id"],
+                comment,
+                position,
+                created_by_ref=author,
+                tlp_ref=tlp_ref,
+                mask=mask_free_text,
+                sighting_ref=sighting["id"] if sighting is not None else None,
+            )
+        )
+    markings = [obj for obj in objects if obj["type"] == "marking-definition"]
+    if tlp_ref not in given:
+        tlp_by_id = {term.stix_id: term.code for term in taxonomy.tlp}
+        markings = sorted([*markings, _plain(tlp_marking(tlp_by_id[tlp_ref], taxonomy))], key=lambda obj: obj["id"])
+    rest = [obj for obj in objects if obj["type"] != "marking-definition"]
+    definition = _plain(alert_extension_definition())
+    shared = [stix_alert, *comments, *sorted(locations.values(), key=lambda obj: obj["id"]), *sightings]
+    return [*markings, *rest[:2], definition, *rest[2:], *(_plain(obj) for obj in shared)]
+
+
+def alert_bundle(objects: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """A bundle of JSON-ready objects (e.g. from `alert_objects`) with an id made from their ids and versions."""
+    fingerprint = "|".join(f"{obj['id']}@{obj.get('modified', obj.get('created'))}" for obj in objects)
+    return {"type": "bundle", "id": deterministic_id("bundle", fingerprint), "objects": [dict(obj) for obj in objects]}
+
+
+def _alert_extension(**properties: Any) -> dict[str, Any]:
+    kept = {key: value for key, value in properties.items() if value not in (None, [], "")}
+    return {ALERT_EXTENSION_ID: {"extension_type": "property-extension", **kept}}
+
+
+def _plain(stix_object: Any) -> dict[str, Any]:
+    parsed: dict[str, Any] = json.loads(stix_object.serialize())
+    return parsed
+
+
+def _stamp(moment: dt.datetime) -> str:
+    """A STIX timestamp (UTC, milliseconds, Z)."""
+    return _utc(moment).strftime("%Y-%m-%dT%H:%M:%S.") + f"{_utc(moment).microsecond // 1000:03d}Z"
 
 
 def _relationships(

@@ -26,16 +26,37 @@ def create_actor(node: Node, principal: Principal, raw: Mapping[str, Any] | Acto
     require(principal, "actor:write")
     actor = raw if isinstance(raw, ActorIn) else validate(ActorIn, raw, node.taxonomy, what="actor")
     with node.store.writing() as session:
-        actor_uuid = actor.id or uuid.uuid4()
-        if session.scalar(select(Actor.id).where(Actor.uuid == actor_uuid)) is not None:
-            raise ConflictError(f"an actor with id {actor_uuid} already exists")
-        now = utcnow()
-        row = Actor(uuid=actor_uuid, version=1, created_at=now, updated_at=now)
-        _apply(session, row, actor)
-        session.add(row)
-        session.flush()
-        record_change(session, principal, "create", "actor", actor_uuid, actor.model_fields_set)
-        return _out(row, actor.parent_id, node.taxonomy)
+        return add_actor(session, node, principal, actor)
+
+
+def add_actor(session: Session, node: Node, principal: Principal, actor: ActorIn) -> ActorOut:
+    """Store a validated actor in the caller's write transaction and record the change (the caller has checked the
+    permission; imports add actors along with other records)."""
+    actor_uuid = actor.id or uuid.uuid4()
+    if session.scalar(select(Actor.id).where(Actor.uuid == actor_uuid)) is not None:
+        raise ConflictError(f"an actor with id {actor_uuid} already exists")
+    now = utcnow()
+    row = Actor(uuid=actor_uuid, version=1, created_at=now, updated_at=now)
+    _apply(session, row, actor)
+    session.add(row)
+    session.flush()
+    record_change(session, principal, "create", "actor", actor_uuid, actor.model_fields_set)
+    return _out(row, actor.parent_id, node.taxonomy)
+
+
+def replace_actor(session: Session, node: Node, principal: Principal, actor: ActorIn) -> ActorOut:
+    """Overwrite the stored actor `actor.id` whole in the caller's write transaction, and record the change (the
+    caller has checked the permission)."""
+    if actor.id is None:
+        raise ValueError("replace_actor needs the actor's id")
+    row, _ = _find(session, actor.id)
+    if actor.parent_id == actor.id:
+        raise InvalidInputError("an actor cannot be its own parent", [FieldError(("parent_id",), "names this actor")])
+    _apply(session, row, actor)
+    row.version += 1
+    row.updated_at = utcnow()
+    record_change(session, principal, "update", "actor", actor.id, sorted(_EDITABLE))
+    return _out(row, actor.parent_id, node.taxonomy)
 
 
 def update_actor(

@@ -11,9 +11,11 @@ withdraws, or changes a draft's status; a published alert is never edited (withd
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import and_, false, or_, select, true
@@ -32,14 +34,17 @@ from tnrwatch.domain.alert import (
     Opinion,
 )
 from tnrwatch.domain.escalation import Signal
+from tnrwatch.domain.sharing import TLP_ORDER, tlp_rank
 from tnrwatch.domain.validation import validate
 from tnrwatch.errors import ConflictError, FieldError, ForbiddenError, InvalidInputError, NotFoundError
+from tnrwatch.services import outbox, taxii
 from tnrwatch.services.changes import record_change
-from tnrwatch.services.incidents import visible_row
+from tnrwatch.services.incidents import hidden_incidents, visible_row
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import (
     OPERATOR_ROLE,
     Principal,
+    allowed,
     may_write_record,
     record_jurisdiction,
     require,
@@ -53,6 +58,8 @@ from tnrwatch.store.models import (
     AlertComment,
     AlertIncident,
     Incident,
+    Jurisdiction,
+    Partner,
 )
 from tnrwatch.store.types import utcnow
 
@@ -97,11 +104,21 @@ def create_alert(node: Node, principal: Principal, raw: Mapping[str, Any] | Aler
 def _linked(session: Session, principal: Principal, alert: AlertIn) -> tuple[list[int], list[int]]:
     errors: list[FieldError] = []
     incident_ids: list[int] = []
+    strictest: tuple[int, str] | None = None  # the position and marking of the first incident marked most strictly
     for position, incident_uuid in enumerate(alert.incident_ids):
         try:
-            incident_ids.append(visible_row(session, principal, incident_uuid).id)
+            row = visible_row(session, principal, incident_uuid)
         except NotFoundError:
             errors.append(FieldError(("incident_ids", position), f"no incident with id {incident_uuid}"))
+            continue
+        incident_ids.append(row.id)
+        if strictest is None or tlp_rank(row.tlp) > tlp_rank(strictest[1]):
+            strictest = (position, row.tlp)
+    # TLP 2.0 lets no one loosen a marking: an alert about incidents is marked at least as strictly as each of them.
+    if strictest is not None and tlp_rank(alert.tlp) < tlp_rank(strictest[1]):
+        position, marking = strictest
+        message = f"incident {position + 1} is marked TLP:{marking.upper()}: mark the alert at least as strictly"
+        errors.append(FieldError(("tlp",), message))
     rows = session.execute(select(Actor.uuid, Actor.id).where(Actor.uuid.in_(alert.actor_ids))).all()
     found: dict[uuid.UUID, int] = dict(rows)
     for position, actor_uuid in enumerate(alert.actor_ids):
@@ -142,7 +159,12 @@ def _move(node: Node, principal: Principal, alert_uuid: uuid.UUID, status: str) 
         row.updated_at = now
         row.version += 1
         record_change(session, principal, ACTIONS[status], "alert", row.uuid, ["status"])
-        return _out(session, row)
+        if row.published_at is not None:  # subscribers hear of a publication and its withdrawal, not a dropped draft
+            outbox.enqueue(session, "alert", status, row.uuid)
+        out = _out(session, row)
+        if row.published_at is not None:  # partner nodes read it over TAXII, as its marking allows (services/taxii.py)
+            taxii.share_alert(session, node, out)
+        return out
 
 
 def get_alert(node: Node, principal: Principal, alert_uuid: uuid.UUID) -> AlertOut:
@@ -151,20 +173,25 @@ def get_alert(node: Node, principal: Principal, alert_uuid: uuid.UUID) -> AlertO
         return _out(session, _readable_row(session, principal, alert_uuid))
 
 
-def list_alerts(node: Node, principal: Principal, status: str | None = None, limit: int = 100) -> list[AlertOut]:
+def list_alerts(
+    node: Node, principal: Principal, status: str | None = None, limit: int = 100, *, level: str | None = None
+) -> list[AlertOut]:
     """The alerts `principal` may read, newest first."""
     require(principal, "alert:read")
     with node.store.reading() as session:
         statement = select(Alert).where(_readable(principal)).order_by(Alert.created_at.desc(), Alert.id.desc())
         if status is not None:
             statement = statement.where(Alert.status == status)
+        if level is not None:
+            statement = statement.where(Alert.level == level)
         return _outs(session, session.scalars(statement.limit(limit)).all())
 
 
 def add_comment(
     node: Node, principal: Principal, alert_uuid: uuid.UUID, raw: Mapping[str, Any] | CommentIn
 ) -> CommentOut:
-    """A corroboration note or an opinion from someone who reads the alert; drafts take none (they are not out)."""
+    """A corroboration note or an opinion from someone who reads the alert; drafts take none (they are not out).
+    A corroboration that names a sighted actor must name one of the alert's own actors."""
     require(principal, "alert:read")
     comment = raw if isinstance(raw, CommentIn) else validate(CommentIn, raw, node.taxonomy, what="comment")
     with node.store.writing() as session:
@@ -180,11 +207,32 @@ def add_comment(
             author=principal.username,
             jurisdiction_code=principal.jurisdiction,
             created_at=utcnow(),
+            sighted_actor_id=_sighted_actor(session, row, comment.sighted_actor_id),
+            sighted_country=comment.sighted_country,
         )
         session.add(stored)
         session.flush()
-        record_change(session, principal, "comment", "alert", row.uuid, [comment.kind])
-        return _comment_out(stored)
+        sighting = [name for name in ("sighted_actor_id", "sighted_country") if getattr(comment, name) is not None]
+        record_change(session, principal, "comment", "alert", row.uuid, [comment.kind, *sighting])
+        return _comment_out(stored, comment.sighted_actor_id)
+
+
+def _sighted_actor(session: Session, alert: Alert, actor_uuid: uuid.UUID | None) -> int | None:
+    """The row id of the sighted actor, which must be one of the alert's linked actors (a sighting corroborates
+    what the alert says; an actor it does not name belongs in an alert of its own)."""
+    if actor_uuid is None:
+        return None
+    found = session.scalar(
+        select(Actor.id)
+        .join(AlertActor, AlertActor.actor_id == Actor.id)
+        .where(AlertActor.alert_id == alert.id, Actor.uuid == actor_uuid)
+    )
+    if found is None:
+        raise InvalidInputError(
+            "the comment is invalid",
+            [FieldError(("sighted_actor_id",), f"actor {actor_uuid} is not one of the actors this alert names")],
+        )
+    return found
 
 
 def propose_from_signal(
@@ -209,6 +257,110 @@ def propose_from_signal(
     return create_alert(node, principal, draft)
 
 
+# -- what the staff pages show ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkedIncident:
+    """An incident an alert is about, as far as its reader may read it."""
+
+    id: uuid.UUID
+    title: str
+    date_start: dt.date
+    tlp: str
+
+
+@dataclass(frozen=True)
+class AlertView:
+    """One alert for its page: the incidents the reader may open (and how many others it links), the actors by
+    name, and whether the reader is of the owner's staff (publishes, withdraws) or a recipient (comments)."""
+
+    alert: AlertOut
+    incidents: tuple[LinkedIncident, ...]
+    unreadable_incidents: int
+    actors: tuple[tuple[uuid.UUID, str], ...]
+    owned: bool
+
+
+@dataclass(frozen=True)
+class AudienceChoice:
+    """A recipient the alert form offers: the EU level, a jurisdiction's focal point, a partner node."""
+
+    kind: str
+    value: str
+    label: str
+    clearance: str | None = None  # a partner's: the most sensitive marking it may receive
+
+
+def alert_view(node: Node, principal: Principal, alert_uuid: uuid.UUID) -> AlertView:
+    alert = get_alert(node, principal, alert_uuid)
+    readable = linked_incidents(node, principal, alert.incident_ids)
+    with node.store.reading() as session:
+        names = dict(session.execute(select(Actor.uuid, Actor.name).where(Actor.uuid.in_(alert.actor_ids))).all())
+    owned = allowed(principal, "alert:write") and may_write_record(principal, alert.jurisdiction)
+    return AlertView(
+        alert,
+        readable,
+        len(alert.incident_ids) - len(readable),
+        tuple((actor, names.get(actor, str(actor))) for actor in alert.actor_ids),
+        owned,
+    )
+
+
+def linked_incidents(
+    node: Node, principal: Principal, incident_uuids: Sequence[uuid.UUID]
+) -> tuple[LinkedIncident, ...]:
+    """The incidents among `incident_uuids` that `principal` may read, in the order given; the others are left out
+    (an alert's recipient may not read every incident its owner linked)."""
+    require(principal, "incident:read")
+    wanted = list(dict.fromkeys(incident_uuids))
+    hidden = hidden_incidents(principal)
+    statement = select(Incident.uuid, Incident.title, Incident.date_start, Incident.tlp).where(
+        Incident.uuid.in_(wanted)
+    )
+    if hidden is not None:
+        statement = statement.where(Incident.id.not_in(select(Incident.id).where(hidden, Incident.uuid.in_(wanted))))
+    with node.store.reading() as session:
+        rows = session.execute(statement).all()
+    found = {row.uuid: LinkedIncident(row.uuid, row.title, row.date_start, row.tlp) for row in rows}
+    return tuple(found[i] for i in wanted if i in found)
+
+
+def alert_titles(node: Node, principal: Principal, alert_uuids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The titles of the alerts among `alert_uuids` that `principal` may read (for lists that name them)."""
+    if not allowed(principal, "alert:read") or not alert_uuids:
+        return {}
+    with node.store.reading() as session:
+        rows = session.execute(
+            select(Alert.uuid, Alert.title).where(Alert.uuid.in_(set(alert_uuids)), _readable(principal))
+        ).all()
+    return dict(rows)
+
+
+def usable_markings(incidents: Sequence[LinkedIncident]) -> tuple[str, ...]:
+    """The TLP markings an alert about `incidents` may carry: none looser than the strictest of them."""
+    floor = max((tlp_rank(incident.tlp) for incident in incidents), default=0)
+    return tuple(tlp for tlp in TLP_ORDER if tlp_rank(tlp) >= floor)
+
+
+def audience_choices(node: Node, principal: Principal) -> list[AudienceChoice]:
+    """Whom an alert may be addressed to: the EU level, every jurisdiction's focal point but the writer's own (its
+    staff read the alert as its owner), and the partner nodes this node shares with (not the disabled ones)."""
+    require(principal, "alert:write")
+    own = record_jurisdiction(principal)
+    with node.store.reading() as session:
+        jurisdictions = session.execute(
+            select(Jurisdiction.code, Jurisdiction.name).order_by(Jurisdiction.kind, Jurisdiction.name)
+        ).all()
+        partners = session.execute(
+            select(Partner.name, Partner.clearance).where(Partner.disabled.is_(False)).order_by(Partner.name)
+        ).all()
+    choices = [AudienceChoice("eu", "", "The EU level (its analysts)")] if own is not None else []
+    choices += [AudienceChoice("jurisdiction", code, f"{name} ({code})") for code, name in jurisdictions if code != own]
+    choices += [AudienceChoice("partner", name, name, clearance) for name, clearance in partners]
+    return choices
+
+
 # -- reading ----------------------------------------------------------------------------------------------------------
 
 
@@ -228,6 +380,14 @@ def _readable(principal: Principal) -> Any:
     addressed = select(AlertAudience.alert_id).where(recipient)
     # Recipients read what was published (also once withdrawn), never a draft, nor a draft dropped unpublished.
     return or_(own, and_(Alert.published_at.is_not(None), Alert.id.in_(addressed)))
+
+
+def readable_by(session: Session, principal: Principal, alert_id: int) -> bool:
+    """Whether `principal` may read the alert (its permission and the owner and audience rule); for the delivery
+    worker, which tells a subscriber only of what it may read."""
+    if not allowed(principal, "alert:read"):
+        return False
+    return session.scalar(select(Alert.id).where(Alert.id == alert_id, _readable(principal))) is not None
 
 
 def _readable_row(session: Session, principal: Principal, alert_uuid: uuid.UUID) -> Alert:
@@ -268,10 +428,13 @@ def _outs(session: Session, rows: Sequence[Alert]) -> list[AlertOut]:
     ):
         actors[alert_id].append(actor_uuid)
     comments: dict[int, list[CommentOut]] = defaultdict(list)
-    for comment in session.scalars(
-        select(AlertComment).where(AlertComment.alert_id.in_(ids)).order_by(AlertComment.id)
+    for comment, sighted_actor in session.execute(
+        select(AlertComment, Actor.uuid)
+        .outerjoin(Actor, AlertComment.sighted_actor_id == Actor.id)
+        .where(AlertComment.alert_id.in_(ids))
+        .order_by(AlertComment.id)
     ):
-        comments[comment.alert_id].append(_comment_out(comment))
+        comments[comment.alert_id].append(_comment_out(comment, sighted_actor))
     authors = {row.created_by_id for row in rows if row.created_by_id is not None}
     names: dict[int, str] = dict(
         session.execute(select(Account.id, Account.username).where(Account.id.in_(authors))).all()
@@ -301,11 +464,13 @@ def _outs(session: Session, rows: Sequence[Alert]) -> list[AlertOut]:
     ]
 
 
-def _comment_out(row: AlertComment) -> CommentOut:
+def _comment_out(row: AlertComment, sighted_actor: uuid.UUID | None) -> CommentOut:
     return CommentOut.model_construct(
         kind=cast(CommentKind, row.kind),
         opinion=cast(Opinion | None, row.opinion),
         text=row.text,
+        sighted_actor_id=sighted_actor,
+        sighted_country=row.sighted_country,
         author=row.author,
         jurisdiction=row.jurisdiction_code,
         created_at=(row.created_at),

@@ -118,6 +118,13 @@ def _append(
     _seal_if_due(session, row)
 
 
+def hold_append_lock(session: Session) -> None:
+    """Hold the audit log's append lock until the transaction ends (PostgreSQL; SQLite's writers hold the database's
+    write lock already). For other appends that must be serialised too (the TAXII object store): one lock for both,
+    so that two transactions can never hold one each and wait for the other."""
+    _lock_chain(session)
+
+
 def _lock_chain(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK})

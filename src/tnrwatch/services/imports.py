@@ -34,6 +34,7 @@ from tnrwatch.interop.layout import FORMAT_NAME, FORMAT_VERSION, cells_to_raw, c
 from tnrwatch.interop.mapping import MappingEngine
 from tnrwatch.interop.mapping_spec import locate_mapping
 from tnrwatch.interop.readers import FORMATS, ReadOptions, Row, RowReader, format_of, open_rows
+from tnrwatch.services import outbox
 from tnrwatch.services.changes import record_change
 from tnrwatch.services.incidents import link_errors, stamp
 from tnrwatch.services.node import Node
@@ -309,7 +310,8 @@ class _ImportRun:
                 valid.append(incident)
         if valid and not self.bad_rows:  # once a row is bad, all will be rolled back: only keep checking
             self._stamp = self._stamp or stamp(self.node, self.principal)
-            insert_prepared(session, valid, self._stamp, links)
+            created = insert_prepared(session, valid, self._stamp, links)
+            outbox.enqueue_many(session, "incident", "created", created)  # one statement per batch
             self.imported += len(valid)
 
     def _check_ids(

@@ -26,6 +26,7 @@ from tnrwatch.errors import (
     NotFoundError,
     PreconditionFailedError,
 )
+from tnrwatch.services import outbox
 from tnrwatch.services.changes import record_change
 from tnrwatch.services.node import Node
 from tnrwatch.services.persons import visible_persons
@@ -191,6 +192,7 @@ def add_incident(session: Session, node: Node, principal: Principal, incident: I
         raise ConflictError(f"an incident with id {incident.id} already exists")
     [incident_uuid] = insert_prepared(session, [prepared], stamp(node, principal), links)
     record_change(session, principal, "create", "incident", incident_uuid, incident.model_fields_set)
+    outbox.enqueue(session, "incident", "created", incident_uuid)
     return incident_uuid
 
 
@@ -229,6 +231,8 @@ def share_with_eu(node: Node, principal: Principal, incident_uuid: uuid.UUID, sh
             record_change(
                 session, principal, "share" if shared else "unshare", "incident", incident_uuid, ["shared_with_eu"]
             )
+            if shared:  # the EU level's subscribers may read it now
+                outbox.enqueue(session, "incident", "updated", incident_uuid)
         return Ownership(row.jurisdiction_code, row.shared_with_eu)
 
 
@@ -261,9 +265,30 @@ def update_incident(
         errors = link_errors(prepared, links) or _hidden_person_errors(session, principal, prepared)
         if errors:
             raise InvalidInputError("the incident links to unknown records", errors)
+        verification_before = row.verification
         replace_incident(session, row, incident, stamp(node, principal), links)
         record_change(session, principal, "update", "incident", incident_uuid, patch.keys())
+        event = outbox.incident_event(verification_before, incident.verification)
+        outbox.enqueue(session, "incident", event, incident_uuid)
         return _load_one(session, incident_uuid, node.taxonomy)
+
+
+def replace_stored_incident(
+    session: Session, node: Node, principal: Principal, incident_uuid: uuid.UUID, incident: IncidentIn
+) -> None:
+    """Overwrite a stored incident whole with `incident` in the caller's write transaction, record the change and
+    tell subscribers (imports; the caller has checked the permission and that the record is its to change)."""
+    row = _row(session, incident_uuid)
+    prepared = prepare_incident(incident)
+    links = resolve_links(session, [prepared])
+    errors = link_errors(prepared, links)
+    if errors:
+        raise InvalidInputError("the incident links to unknown records", errors)
+    verification_before = row.verification
+    replace_incident(session, row, incident, stamp(node, principal), links)
+    record_change(session, principal, "update", "incident", incident_uuid, incident.model_fields_set - {"id"})
+    event = outbox.incident_event(verification_before, incident.verification)
+    outbox.enqueue(session, "incident", event, incident_uuid)
 
 
 def _row(session: Session, incident_uuid: uuid.UUID) -> Incident:

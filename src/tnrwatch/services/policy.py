@@ -43,6 +43,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "alert:write": _CODERS,
     # Checking every evidence item's file hash and custody chain (`tnrwatch evidence verify`): hashes, never content.
     "evidence:verify": frozenset({"auditor", "admin"}),
+    # Subscriptions to saved searches, the account's own inbox and delivery log (services/subscriptions.py): whoever
+    # reads incidents; what reaches them is still only what they may read (services/delivery.py checks it).
+    "subscription:manage": _READERS,
+    # Registering partner nodes and issuing their TAXII tokens (services/partners.py): the node's operator only.
+    "partner:manage": frozenset(),
 }
 
 

@@ -777,6 +777,9 @@ class AlertComment(Base):
     author: Mapped[str] = mapped_column(String(64))  # who, as they were called at the time
     jurisdiction_code: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # A sighting (corroborations only): which of the alert's actors the recipient saw act, and in which country.
+    sighted_actor_id: Mapped[int | None] = mapped_column(ForeignKey("actor.id", ondelete="SET NULL"))
+    sighted_country: Mapped[str | None] = mapped_column(String(2))
 
     __table_args__ = (
         CheckConstraint("kind IN ('corroboration', 'opinion')", name="kind"),

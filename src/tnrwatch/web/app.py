@@ -14,24 +14,29 @@ from starlette.concurrency import run_in_threadpool
 import tnrwatch
 from tnrwatch.services.node import Node
 from tnrwatch.services.schedule import run_due_jobs
+from tnrwatch.services.worker import EmbeddedWorker
 from tnrwatch.settings import Settings
 from tnrwatch.web import health
 from tnrwatch.web.api import actors, alerts, audit, docs, incidents, persons, status, taxonomy
 from tnrwatch.web.api import map as map_routes
+from tnrwatch.web.api import subscriptions as subscription_routes
 from tnrwatch.web.api.deps import API_PREFIX
 from tnrwatch.web.errors import install_error_handlers
 from tnrwatch.web.middleware import RequestLog, SecurityHeaders
 from tnrwatch.web.openapi import install_openapi
 from tnrwatch.web.public import followup, home, plain, report
+from tnrwatch.web.staff import alerts as staff_alerts
 from tnrwatch.web.staff import audit as staff_audit
 from tnrwatch.web.staff import coding as staff_coding
 from tnrwatch.web.staff import evidence as staff_evidence
+from tnrwatch.web.staff import inbox as staff_inbox
 from tnrwatch.web.staff import map as staff_map
 from tnrwatch.web.staff import monitoring as staff_monitoring
 from tnrwatch.web.staff import notes as staff_notes
 from tnrwatch.web.staff import pages as staff_pages
 from tnrwatch.web.staff import profiles as staff_profiles
 from tnrwatch.web.static_files import CompressedStaticFiles
+from tnrwatch.web.taxii.server import create_taxii_app
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -50,15 +55,21 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
         own = node is None
         app.state.node = node or Node.open(settings)
         jobs = None
+        delivery_worker = None
         if own:  # `tnrwatch serve`: the report writer is ready before the first report (others start it then)
             await report.report_writer(app).start()
             if app.state.node.analytics is not None:
                 app.state.node.analytics.build_in_background()  # the map reads the database until it is built
             if settings.scheduled_minutes:
                 jobs = asyncio.create_task(_scheduled_jobs(app.state.node, settings.scheduled_minutes * 60))
+            if settings.worker == "embedded":  # subscriptions' deliveries (services/worker.py), stopped below
+                delivery_worker = EmbeddedWorker(app.state.node)
+                delivery_worker.start()
         try:
             yield
         finally:
+            if delivery_worker is not None:
+                await run_in_threadpool(delivery_worker.stop)
             if jobs is not None:
                 jobs.cancel()
                 with suppress(asyncio.CancelledError):
@@ -87,6 +98,7 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     app.include_router(followup.router)
     for module in (status, incidents, map_routes, taxonomy, persons, actors, alerts, audit):
         app.include_router(module.router)
+    app.include_router(subscription_routes.router)
     app.include_router(home.router)
     app.include_router(staff_pages.router)
     app.include_router(staff_audit.router)
@@ -96,9 +108,13 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     app.include_router(staff_evidence.router)
     app.include_router(staff_coding.router)
     app.include_router(staff_notes.router)
+    app.include_router(staff_alerts.router)
+    app.include_router(staff_inbox.router)
     if settings.api_docs:
         app.include_router(docs.router)
     app.mount("/static", CompressedStaticFiles(directory=STATIC_DIR), name="static")
+    # Partner nodes: a zone of its own, with its own authentication and TAXII's error shape (web/taxii/server.py).
+    app.mount("/taxii2", create_taxii_app(lambda: app.state.node), name="taxii")
 
     install_error_handlers(app)
     install_openapi(app)

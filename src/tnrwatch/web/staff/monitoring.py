@@ -20,7 +20,7 @@ from tnrwatch.domain.escalation import DEFAULT, SeriesKind, Signal, add_months
 from tnrwatch.errors import FieldError, InvalidInputError
 from tnrwatch.services import monitoring
 from tnrwatch.services.node import Node
-from tnrwatch.services.policy import Principal
+from tnrwatch.services.policy import Principal, allowed
 from tnrwatch.taxonomy import Taxonomy
 from tnrwatch.web.staff import charts
 from tnrwatch.web.staff.session import render_staff, staff_permits, staff_principal
@@ -153,6 +153,7 @@ def monitoring_page(
             "settings": DEFAULT,
             "specs": specs,
             "format_p": format_p,
+            "may_propose": allowed(principal, "alert:write"),  # a draft alert from a signal (web/staff/alerts.py)
         },
     )
 

@@ -14,9 +14,9 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse
 
 from tnrwatch.errors import ForbiddenError, NotAuthenticatedError
-from tnrwatch.services import notifications, staff_auth
+from tnrwatch.services import notifications, staff_auth, subscriptions
 from tnrwatch.services.node import Node
-from tnrwatch.services.policy import PERMISSIONS, Principal, require
+from tnrwatch.services.policy import PERMISSIONS, Principal, allowed, require
 from tnrwatch.web.templating import templates
 
 COOKIE = "tnr_staff"
@@ -74,11 +74,21 @@ def same_site_form(request: Request) -> None:
 def render_staff(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     secret = request.cookies.get(COOKIE)
     principal = context.get("principal")
-    # The nav bar's badge: one indexed count per signed-in page.
+    # The nav bar's badges: one indexed count each per signed-in page.
     unread = notifications.unread_count(request.app.state.node, principal) if isinstance(principal, Principal) else 0
+    unread_inbox = (
+        subscriptions.unread_count(request.app.state.node, principal)
+        if isinstance(principal, Principal) and allowed(principal, "subscription:manage")
+        else 0
+    )
     return templates.TemplateResponse(
         request,
         template,
-        {"csrf_token": staff_auth.csrf_token(secret) if secret else "", "unread_notifications": unread, **context},
+        {
+            "csrf_token": staff_auth.csrf_token(secret) if secret else "",
+            "unread_notifications": unread,
+            "unread_inbox": unread_inbox,
+            **context,
+        },
         status_code=status_code,
     )
