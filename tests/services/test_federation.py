@@ -80,19 +80,20 @@ def test_an_alert_published_on_one_node_reaches_a_subscriber_on_another(
     settings: Settings, node: Node, node_b: Node
 ) -> None:
     node_a = node
-    partners.add_partner(node_a, OPERATOR, "node-b", "amber")
-    partners.add_partner(node_a, OPERATOR, "ngo-green", "green")
-    token_b = partners.create_token(node_a, OPERATOR, "node-b").token
-    token_green = partners.create_token(node_a, OPERATOR, "ngo-green").token
-
     analyst_b = _staff(node_b, "bea", "analyst")
     subscriptions.create_subscription(node_b, analyst_b, {"name": "Urgent alerts", "filter": {"levels": ["urgent"]}})
 
-    alert_uuid = _published_alert(node_a, "amber", [{"kind": "eu"}, {"kind": "partner", "value": "node-b"}])
-
-    with serving(create_app(settings, node_a)) as url:
-        partners.add_partner(node_b, OPERATOR, "node-a", "amber", taxii_url=f"{url}/taxii2/api/")
+    with serving(create_app(settings, node_a)) as url_a, serving(create_app(node_b.settings, node_b)) as url_b:
+        # Each operator registers the other once: its address to pull from, and a token for it to pull with.
+        partners.add_partner(node_a, OPERATOR, "node-b", "amber", taxii_url=f"{url_b}/taxii2/api/")
+        partners.add_partner(node_a, OPERATOR, "ngo-green", "green")
+        partners.add_partner(node_b, OPERATOR, "node-a", "amber", taxii_url=f"{url_a}/taxii2/api/")
+        token_b = partners.create_token(node_a, OPERATOR, "node-b").token
+        token_green = partners.create_token(node_a, OPERATOR, "ngo-green").token
         federation.set_pull_token(node_b, "node-a", token_b)
+        federation.set_pull_token(node_a, "node-b", partners.create_token(node_b, OPERATOR, "node-a").token)
+
+        alert_uuid = _published_alert(node_a, "amber", [{"kind": "eu"}, {"kind": "partner", "value": "node-b"}])
 
         first = federation.sync_partner(node_b, "node-a")
         assert first.failed == 0, [c.failed for c in first.collections]
@@ -100,24 +101,36 @@ def test_an_alert_published_on_one_node_reaches_a_subscriber_on_another(
         again = federation.sync_partner(node_b, "node-a")
         assert again.added == 0  # the cursor: nothing new since
 
-        green_sees = _objects_seen_by(url, "ngo-green", token_green)
-        b_sees = _objects_seen_by(url, "node-b", token_b)
-    report_ids = {i for i in b_sees if i.startswith(("report--", "grouping--"))}
-    assert len(report_ids) == 1
-    assert not report_ids & green_sees  # AMBER: the GREEN-only partner never gets it
-    assert not any(i.startswith(("report--", "grouping--", "incident--")) for i in green_sees)
+        green_sees = _objects_seen_by(url_a, "ngo-green", token_green)
+        b_sees = _objects_seen_by(url_a, "node-b", token_b)
+        report_ids = {i for i in b_sees if i.startswith(("report--", "grouping--"))}
+        assert len(report_ids) == 1
+        assert not report_ids & green_sees  # AMBER: the GREEN-only partner never gets it
+        assert not any(i.startswith(("report--", "grouping--", "incident--")) for i in green_sees)
 
-    with node_b.store.reading() as session:
-        received = session.scalars(select(Alert).where(Alert.source_partner == "node-a")).all()
-        cursors = session.scalar(select(func.count()).select_from(PartnerCursor))
-    assert [(a.status, a.tlp, a.level) for a in received] == [("published", "amber", "urgent")]
-    assert received[0].stix_id == next(iter(report_ids))
-    assert cursors
+        with node_b.store.reading() as session:
+            received = session.scalars(select(Alert).where(Alert.source_partner == "node-a")).all()
+            cursors = session.scalar(select(func.count()).select_from(PartnerCursor))
+        assert [(a.status, a.tlp, a.level) for a in received] == [("published", "amber", "urgent")]
+        assert received[0].stix_id == next(iter(report_ids))
+        assert cursors
 
-    worker.run_once(node_b)
-    inbox = subscriptions.list_inbox(node_b, analyst_b)
-    assert [(item.topic, item.event, item.subject_id) for item in inbox] == [("alert", "published", received[0].uuid)]
-    assert alert_uuid  # A's own alert id never needs to equal B's: B's alert is its own record of it
+        worker.run_once(node_b)
+        inbox = subscriptions.list_inbox(node_b, analyst_b)
+        assert [(item.topic, item.event, item.subject_id) for item in inbox] == [
+            ("alert", "published", received[0].uuid)
+        ]
+
+        # B's analyst corroborates; A pulls B's collections and reads the corroboration on its own alert.
+        alerts.add_comment(
+            node_b, analyst_b, received[0].uuid, {"kind": "corroboration", "text": "Two more returns seen here."}
+        )
+        back = federation.sync_partner(node_a, "node-b")
+        assert back.failed == 0, [c.failed for c in back.collections]
+    comments = alerts.get_alert(node_a, OPERATOR, alert_uuid).comments
+    assert [(c.kind, c.text, c.author) for c in comments] == [
+        ("corroboration", "Two more returns seen here.", "partner:node-b")
+    ]
 
 
 def test_a_sync_needs_an_address_a_token_and_a_known_partner(node_b: Node) -> None:

@@ -8,7 +8,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from tnrwatch.cli.common import err, handle_errors, load_settings
-from tnrwatch.services import demo
+from tnrwatch.services import demo, demo_sharing
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
 
@@ -73,6 +73,7 @@ def credentials() -> None:
         try:
             created = demo.demo_credentials(node, Principal.operator())
             staff = demo.demo_staff(node, Principal.operator())
+            sharing = demo_sharing.demo_sharing(node, Principal.operator())
         finally:
             node.close()
     base = f"http://{settings.host}:{settings.port}"
@@ -95,6 +96,20 @@ def credentials() -> None:
         highlight=False,
         markup=False,
     )
+    if sharing.alert_id is not None:
+        err.print(
+            f"\nThe German officer published an AMBER alert ({base}/app/alerts/{sharing.alert_id}) to the EU level "
+            "and the partner node fr-node; the EU analyst finds it in the inbox.",
+            highlight=False,
+            markup=False,
+        )
+    err.print(
+        f"Partner nodes read {base}/taxii2/ (TAXII 2.1; HTTP Basic with the partner's name and token, or Bearer):",
+        highlight=False,
+        markup=False,
+    )
+    for name, clearance in demo_sharing.DEMO_PARTNERS:
+        err.print(f"  {name} (up to {clearance.upper()}): token {sharing.tokens[name]}", highlight=False, markup=False)
     err.print(
         f"\nSign in to the API as the demo account {created.username!r} (role analyst) with this token, sent as\n"
         f"`Authorization: Bearer TOKEN`; the interactive documentation at {base}/api/v1/docs takes it under "

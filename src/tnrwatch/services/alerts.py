@@ -214,6 +214,8 @@ def add_comment(
         session.flush()
         sighting = [name for name in ("sighted_actor_id", "sighted_country") if getattr(comment, name) is not None]
         record_change(session, principal, "comment", "alert", row.uuid, [comment.kind, *sighting])
+        if row.status == "published":  # partners that read the alert read what its recipients say of it
+            taxii.share_alert(session, node, _out(session, row))
         return _comment_out(stored, comment.sighted_actor_id)
 
 

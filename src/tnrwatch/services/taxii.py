@@ -356,14 +356,18 @@ def share(
     return results
 
 
+COMMENT_TYPES = frozenset({"note", "opinion", "sighting", "location"})
+
+
 def share_alert(session: Session, node: Node, alert: AlertOut) -> dict[str, AddResult]:
     """Share a published (or withdrawn, then as revoked) alert with its STIX objects: the incidents and actors it
     links, the pseudonyms of the incidents' persons, comments, markings. Shared when it is CLEAR or GREEN (the
-    community) or names partner nodes; otherwise nothing leaves the node and the result is empty."""
+    community) or names partner nodes; otherwise nothing leaves the node and the result is empty. An alert received
+    from a partner goes on only as its marking allows, and this node's comments on it go back to that partner."""
     named = frozenset(item.value for item in alert.audience if item.kind == "partner")
-    if alert.published_at is None or (alert.tlp not in ("clear", "green") and not named):
-        return {}
     source = session.scalar(select(Alert.source_partner).where(Alert.uuid == alert.id)) or LOCAL
+    if alert.published_at is None or (alert.tlp not in ("clear", "green") and not named and source == LOCAL):
+        return {}
     incident_ids = list(
         session.scalars(
             select(AlertIncident.incident_id)
@@ -386,4 +390,11 @@ def share_alert(session: Session, node: Node, alert: AlertOut) -> dict[str, AddR
         taxonomy=node.taxonomy,
         mask_free_text=False,  # `share` masks what goes below AMBER
     )
+    if source != LOCAL:
+        # A received alert goes on as its marking allows; what this node's staff said about it (their notes,
+        # opinions and sightings) is this node's own, and goes back to the partner the alert came from.
+        ours = [obj for obj in objects if obj["type"] in COMMENT_TYPES]
+        returned = share(session, node, ours, alert.tlp, LOCAL, frozenset({source})) if ours else {}
+        others = [obj for obj in objects if obj["type"] not in COMMENT_TYPES]
+        return {**share(session, node, others, alert.tlp, source, named), **returned}
     return share(session, node, objects, alert.tlp, source, named)
