@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from tnrwatch.domain.sharing import Facts, SubscriptionFilter, Topic
 from tnrwatch.services import alerts as alert_rules
+from tnrwatch.services import incident_sharing
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal, allowed, read_scope
 from tnrwatch.services.subscriptions import stored_filter
@@ -152,6 +153,9 @@ def fan_out(node: Node, *, batch: int = EVENT_BATCH) -> FanOut:
                 if readable[key]:
                     planned.extend((event_id, subscriber, channel) for channel in subscriber.channels)
         _write_deliveries(session, planned, events, now)
+        # Pseudonymised CLEAR and GREEN incidents go to the partners' community, once per change (no partner: no-op).
+        taken = set(done)
+        incident_sharing.share_changed(session, node, [s for i, t, s in events if t == "incident" and i in taken])
         for start in range(0, len(done), _CHUNK):
             session.execute(
                 update(OutboxEvent)

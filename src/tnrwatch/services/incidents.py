@@ -231,8 +231,9 @@ def share_with_eu(node: Node, principal: Principal, incident_uuid: uuid.UUID, sh
             record_change(
                 session, principal, "share" if shared else "unshare", "incident", incident_uuid, ["shared_with_eu"]
             )
-            if shared:  # the EU level's subscribers may read it now
-                outbox.enqueue(session, "incident", "updated", incident_uuid)
+            # Shared: the EU level's subscribers may read it now. Either way, what partners hold of it follows
+            # (services/incident_sharing.py: shared out, or revoked).
+            outbox.enqueue(session, "incident", "updated", incident_uuid)
         return Ownership(row.jurisdiction_code, row.shared_with_eu)
 
 

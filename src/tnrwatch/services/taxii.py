@@ -290,9 +290,22 @@ def object_tlp(obj: Mapping[str, Any], floor: str, marking_tlps: Mapping[str, st
     return tlp
 
 
+def _masked_extension_value(key: str, value: Any) -> Any:
+    """Below AMBER an incident's locations go as their countries only: a place and its coordinates can point at a
+    person's home or refuge, and the community needs no more than the country to map who is hit where."""
+    if key != "locations" or not isinstance(value, list):
+        return value
+    return [
+        {"country": item["country"], "geo_precision": "country"}
+        if isinstance(item, Mapping) and "country" in item
+        else item
+        for item in value
+    ]
+
+
 def masked(obj: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of a STIX object without free text (descriptions, explanations, a note's words; the same in
-    extensions): what an audience below AMBER receives."""
+    extensions) and with locations as countries: what an audience below AMBER receives."""
     copy: dict[str, Any] = {}
     stix_type = obj.get("type")
     for key, value in obj.items():
@@ -304,7 +317,7 @@ def masked(obj: Mapping[str, Any]) -> dict[str, Any]:
         if key == "extensions" and isinstance(value, Mapping):
             copy[key] = {
                 name: (
-                    {k: v for k, v in block.items() if k not in EXTENSION_FREE_TEXT}
+                    {k: _masked_extension_value(k, v) for k, v in block.items() if k not in EXTENSION_FREE_TEXT}
                     if isinstance(block, Mapping)
                     else block
                 )
