@@ -9,14 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from taxii2client.v21 import Server, as_pages
 
 from tnrwatch.services import accounts, demo, demo_sharing, federation, partners, subscriptions, worker
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
 from tnrwatch.settings import Settings
-from tnrwatch.store.models import Account, Alert
+from tnrwatch.store.models import Account, Alert, Incident
 from tnrwatch.taxonomy import default_taxonomy
 from tnrwatch.web.app import create_app
 
@@ -69,6 +69,15 @@ def _report_ids(url: str, partner: str, token: str) -> set[str]:
     return seen
 
 
+def _incident_count(url: str, partner: str, token: str) -> int:
+    root = Server(f"{url}/taxii2/", user=partner, password=token).api_roots[0]
+    community = next(c for c in root.collections if c.title == "Community")
+    return sum(
+        sum(1 for o in envelope.get("objects", []) if o["type"] == "incident")
+        for envelope in as_pages(community.get_objects, per_request=500)
+    )
+
+
 def test_the_demo_alert_reaches_the_eu_analyst_and_the_amber_partner_but_not_the_green_one(
     demo_node: Node, fr_node: Node, mailbox: Mailbox
 ) -> None:
@@ -108,6 +117,7 @@ def test_the_demo_alert_reaches_the_eu_analyst_and_the_amber_partner_but_not_the
         pulled = federation.sync_partner(fr_node, "demo-node")
         assert pulled.failed == 0, [c.failed for c in pulled.collections]
         green = _report_ids(url, "ngo-green", sharing.tokens["ngo-green"])
+        community = _incident_count(url, "ngo-green", sharing.tokens["ngo-green"])
         amber = _report_ids(url, "fr-node", sharing.tokens["fr-node"])
     with demo_node.store.reading() as session:
         demo_alert = session.scalar(select(Alert).where(Alert.uuid == sharing.alert_id))
@@ -115,6 +125,14 @@ def test_the_demo_alert_reaches_the_eu_analyst_and_the_amber_partner_but_not_the
     assert (demo_alert.tlp, demo_alert.status) == ("amber", "published")
     assert len(amber) == 1
     assert not green & amber
+    with demo_node.store.reading() as session:  # the seeded GREEN and CLEAR incidents of the node, masked
+        expected = session.scalar(
+            select(func.count())
+            .select_from(Incident)
+            .where(Incident.tlp.in_(["clear", "green"]), Incident.jurisdiction_code.is_(None))
+        )
+    assert community == expected
+    assert community > 0
 
     worker.run_once(fr_node)
     received = subscriptions.list_inbox(fr_node, fr_subscriber)
