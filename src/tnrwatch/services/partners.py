@@ -13,17 +13,15 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import hashlib
 import hmac
 import re
-import secrets
-import zlib
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from tnrwatch.crypto import tokens
 from tnrwatch.domain.sharing import TLP_ORDER, PartnerView
 from tnrwatch.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from tnrwatch.services.changes import record_change
@@ -33,8 +31,7 @@ from tnrwatch.store.models import Partner, PartnerToken
 from tnrwatch.store.types import utcnow
 
 NAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
-TOKEN_PREFIX = "tnp_"  # noqa: S105 (a public marker, not a secret): tells a partner token from a staff one (tnr_)
-_TOKEN_PATTERN = re.compile(r"^tnp_([A-Za-z0-9_-]{43})([0-9a-f]{6})$")
+TOKEN_PREFIX = tokens.PARTNER_TOKEN_PREFIX
 PREFIX_LENGTH = 10
 PUBLIC_KEY_BYTES = 32
 
@@ -63,26 +60,6 @@ class NewPartnerToken:
 
 
 # -- tokens ------------------------------------------------------------------------------------------------------------
-
-
-def _checksum(secret: str) -> str:
-    return f"{zlib.crc32(secret.encode('ascii')):08x}"[:6]
-
-
-def new_token() -> str:
-    """`tnp_` + 43 characters of URL-safe base64 (256 bits) + 6 hex characters of checksum, so that a mistyped or
-    truncated token is refused without a database lookup."""
-    secret = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii").rstrip("=")
-    return f"{TOKEN_PREFIX}{secret}{_checksum(secret)}"
-
-
-def is_well_formed(token: str) -> bool:
-    match = _TOKEN_PATTERN.match(token)
-    return match is not None and hmac.compare_digest(_checksum(match.group(1)), match.group(2))
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
 # -- registering partners ----------------------------------------------------------------------------------------------
@@ -209,14 +186,17 @@ def set_disabled(node: Node, principal: Principal, name: str, *, disabled: bool 
 def create_token(node: Node, principal: Principal, name: str) -> NewPartnerToken:
     """A new token for the partner, returned once; only its SHA-256 is kept."""
     require(principal, "partner:manage")
-    token = new_token()
+    token = tokens.new_token(TOKEN_PREFIX)
     with node.store.writing() as session:
         row = _find(session, name)
         if row.disabled:
             raise ConflictError(f"the partner {name!r} is disabled: enable it first")
         session.add(
             PartnerToken(
-                partner_id=row.id, token_hash=token_hash(token), prefix=token[:PREFIX_LENGTH], created_at=utcnow()
+                partner_id=row.id,
+                token_hash=tokens.token_hash(token),
+                prefix=token[:PREFIX_LENGTH],
+                created_at=utcnow(),
             )
         )
         record_change(session, principal, "create", "partner_token", note=f"partner {row.id}")
@@ -243,14 +223,14 @@ def revoke_tokens(node: Node, principal: Principal, name: str, prefix: str | Non
 def authenticate(node: Node, token: str, name: str | None = None) -> PartnerView | None:
     """The partner a token stands for; None for a malformed, unknown or revoked token, a disabled partner, or (when
     `name` is given, as HTTP Basic sends it) a token of another partner. None tells the caller nothing more."""
-    if not is_well_formed(token):
+    if not tokens.is_well_formed(token, TOKEN_PREFIX):
         return None
     with node.store.reading() as session:
         row = session.execute(
             select(Partner.name, Partner.clearance, Partner.client)
             .join(PartnerToken, PartnerToken.partner_id == Partner.id)
             .where(
-                PartnerToken.token_hash == token_hash(token),
+                PartnerToken.token_hash == tokens.token_hash(token),
                 PartnerToken.revoked_at.is_(None),
                 Partner.disabled.is_(False),
             )
