@@ -190,6 +190,18 @@ class Settings(BaseSettings):
         10, ge=1, le=1000, description="Largest body a partner may POST to the TAXII server, in MiB."
     )
 
+    # -- partners' blind-index screening queries (services/blind_index.py) ---------------------------------------------
+    screening_queries_per_hour: int = Field(
+        60,
+        ge=1,
+        le=100_000,
+        description="Most blind-index screening queries (is this person protected?) one partner may send in an "
+        "hour, over all its tokens: a dictionary attack needs many.",
+    )
+    screening_queries_per_day: int = Field(
+        300, ge=1, le=1_000_000, description="Most blind-index screening queries one partner may send in a day."
+    )
+
     @field_validator("database_url")
     @classmethod
     def _empty_is_default(cls, value: str | None) -> str | None:

@@ -121,3 +121,62 @@ def test_arbitrary_input_gives_errors_not_crashes(raw: dict[str, Any]) -> None:
 
 def test_dates_before_1900_are_refused() -> None:
     assert "1900" in errors_of(date_start=dt.date(1899, 12, 31).isoformat())["date_start"]
+
+
+SPYWARE_INDICATORS = [
+    {"kind": "domain-name", "value": "Update-Check.Example.COM"},
+    {"kind": "url", "value": "hxxps://update-check.example[.]com/a", "note": "Link sent by text message"},
+    {"kind": "ipv4-addr", "value": "192.0.2.10", "first_seen": "2021-03-01", "last_seen": "2021-03-20"},
+    {"kind": "ipv6-addr", "value": "2001:DB8::A"},
+    {"kind": "file-sha256", "value": "AB" * 32},
+    {"kind": "email-addr", "value": "Support@Example.org"},
+]
+
+
+def test_indicators_are_kept_in_order_in_canonical_form_once_each() -> None:
+    incident = validate(
+        IncidentIn,
+        incident_data(
+            tactics=["spyware"],
+            indicators=[*SPYWARE_INDICATORS, {"kind": "domain-name", "value": "update-check.example.com."}],
+        ),
+        TAXONOMY,
+    )
+    assert [(i.kind, i.value) for i in incident.indicators] == [
+        ("domain-name", "update-check.example.com"),
+        ("url", "https://update-check.example.com/a"),
+        ("ipv4-addr", "192.0.2.10"),
+        ("ipv6-addr", "2001:db8::a"),
+        ("file-sha256", "ab" * 32),
+        ("email-addr", "support@example.org"),
+    ]
+    assert incident.indicators[1].note == "Link sent by text message"
+    assert str(incident.indicators[2].last_seen) == "2021-03-20"
+
+
+def test_a_bad_indicator_is_named_by_its_position_and_field() -> None:
+    errors = errors_of(
+        indicators=[
+            {"kind": "domain-name", "value": "fine.example"},
+            {"kind": "phone-number", "value": "+44 20 7946 0000"},
+            {"kind": "url", "value": "javascript:alert(1)"},
+            {"kind": "ipv4-addr", "value": "192.0.2.300"},
+            {"kind": "file-sha256", "value": "abc", "first_seen": "2021-05-02", "last_seen": "2021-05-01"},
+            {"kind": "email-addr", "value": "someone@example.com", "note": "two\nlines"},
+            {"value": "missing.kind.example"},
+        ]
+    )
+    assert "'domain-name'" in errors["indicators.1.kind"]
+    assert "'email-addr'" in errors["indicators.1.kind"]
+    assert "http:// or https://" in errors["indicators.2.value"]
+    assert "one IPv4 address" in errors["indicators.3.value"]
+    assert "64 hexadecimal digits" in errors["indicators.4.value"]
+    assert "on or after first_seen (2021-05-02)" in errors["indicators.4.last_seen"]
+    assert "one line" in errors["indicators.5.note"]
+    assert errors["indicators.6.kind"] == "required"
+    assert not any(key.startswith("indicators.0") for key in errors)
+
+
+def test_at_most_200_indicators() -> None:
+    many = [{"kind": "ipv4-addr", "value": f"198.51.100.{n % 256}"} for n in range(201)]
+    assert "at most 200" in errors_of(indicators=many)["indicators"]

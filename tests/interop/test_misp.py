@@ -197,3 +197,74 @@ def test_drafts_are_never_events_and_uuids_are_stable(node: Node) -> None:
         [misp.incident_event(incident, mask_free_text=False), misp.alert_event(alert, [incident], mask_free_text=False)]
     )
     assert first == again
+
+
+SPYWARE_INDICATORS = [
+    {"kind": "domain-name", "value": "update-check.example.com", "note": "Contacted by the phone"},
+    {"kind": "ipv4-addr", "value": "192.0.2.10", "first_seen": "2021-03-01", "last_seen": "2021-03-20"},
+    {"kind": "ipv6-addr", "value": "2001:db8::a"},
+    {"kind": "url", "value": "https://update-check.example.com/a"},
+    {"kind": "file-sha256", "value": "ab" * 32},
+    {"kind": "email-addr", "value": "support@example.org"},
+]
+
+
+def indicator_attributes(event: MISPEvent) -> list[tuple[str, str, str, bool, str]]:
+    return [
+        (attribute.type, attribute.category, attribute.value, attribute.to_ids, attribute.comment)
+        for attribute in event.attributes
+        if attribute.type != "threat-actor"
+    ]
+
+
+def test_indicators_are_attributes_for_intrusion_detection_at_amber_and_above(node: Node) -> None:
+    incident = an_incident(node, tactics=["spyware"], tlp="amber", indicators=SPYWARE_INDICATORS)
+
+    event = loaded(misp.incident_event(incident, mask_free_text=False))
+
+    assert indicator_attributes(event) == [
+        ("domain", "Network activity", "update-check.example.com", True, "Contacted by the phone"),
+        ("ip-dst", "Network activity", "192.0.2.10", True, ""),
+        ("ip-dst", "Network activity", "2001:db8::a", True, ""),
+        ("url", "Network activity", "https://update-check.example.com/a", True, ""),
+        ("sha256", "Payload delivery", "ab" * 32, True, ""),
+        ("email-src", "Payload delivery", "support@example.org", True, ""),
+    ]
+    seen = event.attributes[1]
+    assert seen.first_seen == dt.datetime(2021, 3, 1, tzinfo=dt.UTC)
+    assert seen.last_seen == dt.datetime(2021, 3, 20, 23, 59, 59, tzinfo=dt.UTC)
+    again = loaded(misp.incident_event(incidents.get_incident(node, OPERATOR, incident.id), mask_free_text=False))
+    assert [a.uuid for a in again.attributes] == [a.uuid for a in event.attributes]
+    assert len({a.uuid for a in event.attributes}) == len(SPYWARE_INDICATORS)
+
+
+@pytest.mark.parametrize("tlp", ["clear", "green"])
+def test_an_event_below_amber_carries_no_indicator(node: Node, tlp: str) -> None:
+    incident = an_incident(node, tactics=["spyware"], tlp=tlp, indicators=SPYWARE_INDICATORS)
+    event = loaded(misp.incident_event(incident, mask_free_text=True))
+    assert indicator_attributes(event) == []
+    assert "update-check.example.com" not in json.dumps(misp.events_document([event]))
+
+
+def test_an_alert_event_carries_its_incidents_indicators_when_amber(node: Node) -> None:
+    incident = an_incident(
+        node, tactics=["spyware"], tlp="green", verification="verified", indicators=SPYWARE_INDICATORS[:1]
+    )
+    data = {
+        "title": "Spyware against exiled journalists",
+        "summary": "Phones of two journalists were infected.",
+        "level": "warning",
+        "audience": [{"kind": "eu"}],
+        "incident_ids": [str(incident.id)],
+    }
+    amber = alerts.publish_alert(node, OPERATOR, alerts.create_alert(node, OPERATOR, {**data, "tlp": "amber"}).id)
+    green = alerts.publish_alert(node, OPERATOR, alerts.create_alert(node, OPERATOR, {**data, "tlp": "green"}).id)
+    amber_event = loaded(misp.alert_event(amber, [incident], mask_free_text=False))
+    assert [a.value for a in amber_event.attributes if a.to_ids] == ["update-check.example.com"]
+    assert [
+        a.value for a in loaded(misp.alert_event(green, [incident], mask_free_text=True)).attributes if a.to_ids
+    ] == []
+    # the same indicator in another event has a uuid of that event's own (MISP keeps attribute uuids unique)
+    own = loaded(misp.incident_event(incident.model_copy(update={"tlp": "amber"}), mask_free_text=False))
+    assert [a.value for a in own.attributes if a.to_ids] == ["update-check.example.com"]
+    assert {a.uuid for a in amber_event.attributes}.isdisjoint({a.uuid for a in own.attributes})

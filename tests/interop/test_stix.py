@@ -10,12 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
+from stix2patterns.validator import run_validator
 from stix2validator import ValidationOptions, validate_string
 
 from tnrwatch.domain.actor import ActorOut
 from tnrwatch.domain.incident import IncidentOut
 from tnrwatch.domain.person import PersonOut
-from tnrwatch.interop.stix import TLP2_EXTENSION_ID, TNR_EXTENSION_ID, bundle_of
+from tnrwatch.interop.stix import TLP2_EXTENSION_ID, TNR_EXTENSION_ID, bundle_of, indicator_description, indicator_id
 from tnrwatch.services import actors, incidents, persons
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
@@ -257,6 +258,75 @@ def test_ids_are_deterministic(node: Node) -> None:
     assert first == second
 
 
+SPYWARE_INDICATORS = [
+    {"kind": "domain-name", "value": "update-check.example.com", "note": "Contacted by the phone"},
+    {"kind": "ipv4-addr", "value": "192.0.2.10", "first_seen": "2021-03-01", "last_seen": "2021-03-20"},
+    {"kind": "ipv6-addr", "value": "2001:db8::a"},
+    {"kind": "url", "value": "https://update-check.example.com/it's\\here"},
+    {"kind": "file-sha256", "value": "ab" * 32},
+    {"kind": "email-addr", "value": "support@example.org"},
+]
+
+
+def test_indicators_become_stix_indicators_related_to_their_incident(node: Node) -> None:
+    incident = store(node, tactics=["spyware"], tlp="green", indicators=SPYWARE_INDICATORS)
+    bundle = exported([incident])
+
+    [stix_incident] = objects_of(bundle, "incident")
+    found = {obj["id"]: obj for obj in objects_of(bundle, "indicator")}
+    ids = [indicator_id(incident.id, indicator.kind, indicator.value) for indicator in incident.indicators]
+    assert list(found) == sorted(ids)
+    by_position = [found[stix_id] for stix_id in ids]
+    assert [obj["pattern"] for obj in by_position] == [
+        "[domain-name:value = 'update-check.example.com']",
+        "[ipv4-addr:value = '192.0.2.10']",
+        "[ipv6-addr:value = '2001:db8::a']",
+        "[url:value = 'https://update-check.example.com/it\\'s%5Chere']",
+        "[file:hashes.'SHA-256' = '" + "ab" * 32 + "']",
+        "[email-addr:value = 'support@example.org']",
+    ]
+    for obj in by_position:
+        assert run_validator(obj["pattern"], stix_version="2.1") == []
+        assert obj["pattern_type"] == "stix"
+        assert obj["indicator_types"] == ["malicious-activity"]
+        # the incident is GREEN, its indicators go at AMBER: they may point at a victim as well as at an attacker
+        assert obj["object_marking_refs"] == [TLP_IDS["amber"]]
+        assert obj["created_by_ref"] == stix_incident["created_by_ref"]
+    assert stix_incident["object_marking_refs"] == [TLP_IDS["green"]]
+    assert by_position[0]["description"] == "Contacted by the phone"
+    assert by_position[2]["description"] == indicator_description("ipv6-addr")
+    assert by_position[1]["valid_from"] == "2021-03-01T00:00:00Z"
+    assert tnr(by_position[1]) == {
+        "extension_type": "property-extension",
+        "position": 1,
+        "first_seen": "2021-03-01",
+        "last_seen": "2021-03-20",
+    }
+    assert by_position[0]["valid_from"] == stix_incident["created"]
+    related = [obj for obj in objects_of(bundle, "relationship") if obj["source_ref"].startswith("indicator--")]
+    assert sorted((obj["source_ref"], obj["target_ref"]) for obj in related) == sorted(
+        (ref, stix_incident["id"]) for ref in found
+    )
+    assert {obj["relationship_type"] for obj in related} == {"related-to"}
+    assert {ref for obj in related for ref in obj["object_marking_refs"]} == {TLP_IDS["amber"]}
+    markings = {obj["id"] for obj in objects_of(bundle, "marking-definition")}
+    assert markings == {TLP_IDS["green"], TLP_IDS["amber"]}
+
+
+def test_indicators_keep_a_stricter_marking_and_a_masked_bundle_has_none(node: Node) -> None:
+    red = store(node, tactics=["spyware"], tlp="red", indicators=SPYWARE_INDICATORS[:2])
+    assert {ref for obj in objects_of(exported([red]), "indicator") for ref in obj["object_marking_refs"]} == {
+        TLP_IDS["red"]
+    }
+    fewer = red.model_copy(update={"indicators": red.indicators[1:]})
+    kept = [obj["id"] for obj in objects_of(exported([red]), "indicator") if "192.0.2.10" in obj["pattern"]]
+    assert [obj["id"] for obj in objects_of(exported([fewer]), "indicator")] == kept  # ids do not follow positions
+    masked = exported([red], mask_free_text=True)
+    assert objects_of(masked, "indicator") == []
+    assert [obj for obj in objects_of(masked, "relationship") if obj["source_ref"].startswith("indicator--")] == []
+    assert "update-check.example.com" not in json.dumps(masked)
+
+
 TACTICS = ("abduction", "family_threats", "interpol_red_notice", "spyware", "assassination")
 locations = st.fixed_dictionaries(
     {
@@ -272,6 +342,18 @@ specs = st.fixed_dictionaries(
         "locations": st.lists(locations, min_size=1, max_size=3),
         "summary": st.text(st.characters(categories=["L", "N", "P", "Zs"]), max_size=40),  # what LongText accepts
         "mask": st.booleans(),
+        "indicators": st.lists(
+            st.one_of(
+                st.builds(lambda a: {"kind": "ipv4-addr", "value": str(a)}, st.ip_addresses(v=4)),
+                st.builds(lambda a: {"kind": "ipv6-addr", "value": str(a)}, st.ip_addresses(v=6)),
+                st.builds(lambda h: {"kind": "file-sha256", "value": h.hex()}, st.binary(min_size=32, max_size=32)),
+                st.builds(
+                    lambda path: {"kind": "url", "value": "https://evil.example/" + path},
+                    st.text(st.characters(categories=["L", "N", "P", "S"]), max_size=20),
+                ),
+            ),
+            max_size=3,
+        ),
     }
 )
 
@@ -297,9 +379,13 @@ def test_generated_incidents_always_validate(node: Node, spec: dict[str, Any]) -
         tlp=spec["tlp"],
         summary=spec["summary"].strip(),
         locations=[location_input(location) for location in spec["locations"]],
+        indicators=spec["indicators"],
     )
 
     bundle = exported([incident], mask_free_text=spec["mask"])
+    patterns = [obj["pattern"] for obj in objects_of(bundle, "indicator")]
+    assert len(patterns) == (0 if spec["mask"] else len(incident.indicators))
+    assert [problem for pattern in patterns for problem in run_validator(pattern, stix_version="2.1")] == []
 
     [stix_incident] = objects_of(bundle, "incident")
     assert stix_incident["object_marking_refs"] == [TLP_IDS[spec["tlp"]]]

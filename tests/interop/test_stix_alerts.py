@@ -121,6 +121,30 @@ def test_a_confirmed_alert_is_a_report_with_its_coding(node: Node) -> None:
     )
 
 
+def test_an_alert_carries_its_incidents_indicators_and_a_masked_one_does_not(node: Node) -> None:
+    indicators = [
+        {"kind": "url", "value": "https://parcel-track.example.net/p/1", "note": "Sent by text message"},
+        {"kind": "email-addr", "value": "notice@parcel-track.example.net"},
+    ]
+    incident = incidents.create_incident(
+        node, GERMAN, incident_data(tactics=["spyware"], tlp="amber", verification="verified", indicators=indicators)
+    )
+    alert = published(node, incident_list=[incident])
+
+    bundle = exported(node, alert, [incident])
+
+    found = objects_of(bundle, "indicator")
+    assert sorted(obj["pattern"] for obj in found) == [
+        "[email-addr:value = 'notice@parcel-track.example.net']",
+        "[url:value = 'https://parcel-track.example.net/p/1']",
+    ]
+    links = {(obj["source_ref"], obj["target_ref"]) for obj in objects_of(bundle, "relationship")}
+    assert {(obj["id"], f"incident--{incident.id}") for obj in found} <= links
+    [report] = objects_of(bundle, "report")
+    assert report["object_refs"] == [f"incident--{incident.id}"]  # the alert names its incidents, not their parts
+    assert objects_of(exported(node, alert, [incident], mask_free_text=True), "indicator") == []
+
+
 @pytest.mark.parametrize("verification", ["reported", "disputed", "refuted"])
 def test_an_unconfirmed_alert_is_a_grouping_of_suspicious_activity(node: Node, verification: str) -> None:
     incident = incidents.create_incident(node, GERMAN, incident_data(verification=verification))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections import Counter
 from typing import Any
@@ -52,6 +53,34 @@ def test_every_incident_is_valid_and_marked_synthetic(sample: list[IncidentIn]) 
     assert all(incident.synthetic for incident in sample)
     assert {incident.provenance for incident in sample} == {"synthetic demo data (seed 11)"}
     assert len({incident.id for incident in sample}) == len(sample)
+
+
+def test_digital_incidents_carry_indicators_that_can_match_nothing_real(sample: list[IncidentIn]) -> None:
+    carrying = [incident for incident in sample if incident.indicators]
+    digital = [incident for incident in sample if data.INDICATOR_TACTICS.intersection(incident.tactics)]
+    assert {incident.id for incident in carrying} <= {incident.id for incident in digital}
+    assert 0.4 <= len(carrying) / len(digital) <= 0.8
+    found = [indicator for incident in carrying for indicator in incident.indicators]
+    assert {indicator.kind for indicator in found} == {
+        "domain-name",
+        "url",
+        "ipv4-addr",
+        "ipv6-addr",
+        "file-sha256",
+        "email-addr",
+    }
+    reserved_domain = re.compile(r"(^|[.@/])[a-z]+-\d{3}\.(example\.(com|net|org)|[a-z-]+\.invalid)(/|$)")
+    for indicator in found:
+        assert indicator.note is not None
+        assert indicator.note.startswith("Synthetic: ")
+        if indicator.kind == "ipv4-addr":
+            assert ipaddress.ip_address(indicator.value) in ipaddress.ip_network("192.0.2.0/24") or (
+                ipaddress.ip_address(indicator.value) in ipaddress.ip_network("198.51.100.0/24")
+            )
+        elif indicator.kind == "ipv6-addr":
+            assert ipaddress.ip_address(indicator.value) in ipaddress.ip_network("2001:db8::/32")
+        elif indicator.kind != "file-sha256":
+            assert reserved_domain.search(indicator.value), indicator.value
 
 
 def test_text_names_nobody_real(sample: list[IncidentIn]) -> None:

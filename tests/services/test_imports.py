@@ -137,6 +137,75 @@ def test_links_to_unknown_persons(node: Node, tmp_path: Path) -> None:
     assert list(errors_by_row(caught)[2]) == ["persons.0.id"]
 
 
+SPYWARE_INDICATORS = [
+    {"kind": "domain-name", "value": "update-check.example.com", "note": "Contacted by the phone"},
+    {"kind": "ipv4-addr", "value": "192.0.2.10", "first_seen": "2021-03-01", "last_seen": "2021-03-20"},
+    {"kind": "url", "value": "https://update-check.example.com/a;b"},
+]
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "xlsx"])
+def test_indicators_travel_in_our_layout_and_a_bad_one_names_its_row(node: Node, tmp_path: Path, fmt: str) -> None:
+    made = incidents.create_incident(
+        node, Principal.operator(), incident_data(tactics=["spyware"], indicators=SPYWARE_INDICATORS)
+    )
+    path = export_to(node, tmp_path / f"spyware.{fmt}")
+    with node.store.writing() as session:
+        session.query(Incident).delete()
+    assert run(node, path).imported == 1
+    assert incidents.get_incident(node, Principal.operator(), made.id).indicators == made.indicators
+    if fmt != "csv":
+        return
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    assert json.loads(rows[0]["indicators"])[1] == SPYWARE_INDICATORS[1]  # a JSON array, as locations are
+    rows[0]["id"] = str(uuid.uuid4())
+    bad = [{"kind": "domain-name", "value": "fine.example"}, {"kind": "url", "value": "x"}]
+    rows[0]["indicators"] = json.dumps(bad)
+    with pytest.raises(InvalidInputError) as caught:
+        run(node, write_csv(tmp_path / "bad.csv", rows))
+    assert list(errors_by_row(caught)[2]) == ["indicators.1.value"]
+
+
+def test_a_mapping_reads_indicators_from_a_labs_table(node: Node, tmp_path: Path) -> None:
+    mapping = tmp_path / "lab.yaml"
+    mapping.write_text(
+        """mapping: 1
+name: lab
+format: csv
+constants:
+  tactics: [spyware]
+  origin_countries: [AE]
+  indicators[0].kind: domain-name
+  indicators[1].kind: ipv4-addr
+fields:
+  title: Case
+  date_start: Date
+  locations[0].country:
+    column: Country
+    country: true
+  indicators[0].value: Domain
+  indicators[0].first_seen:
+    column: Date
+  indicators[1].value: Server
+""",
+        encoding="utf-8",
+    )
+    table = tmp_path / "lab.csv"
+    table.write_text(
+        "Case,Date,Country,Domain,Server\n"
+        "Phone of an exiled journalist infected,2021-03-02,Germany,update-check[.]example.com,192.0.2.10\n"
+        "Activist's phone targeted,2021-04-05,France,news-check.example.com,\n",
+        encoding="utf-8",
+    )
+    result = run(node, table, mapping=str(mapping))
+    assert result.imported == 2
+    found = incidents.search_incidents(node, Principal.operator(), incidents.IncidentQuery(sort="date")).items
+    assert [[(i.kind, i.value, str(i.first_seen)) for i in incident.indicators] for incident in found] == [
+        [("domain-name", "update-check.example.com", "2021-03-02"), ("ipv4-addr", "192.0.2.10", "None")],
+        [("domain-name", "news-check.example.com", "2021-04-05")],
+    ]
+
+
 def test_freedom_house_sample(node: Node) -> None:
     result = run(node, EXAMPLES / "freedom_house_sample.csv", mapping="freedom_house", synthetic=True)
     assert (result.imported, result.skipped, result.rows) == (10, 1, 11)

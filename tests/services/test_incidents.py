@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from tnrwatch.domain.filters import BBox, IncidentFilter
 from tnrwatch.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError, PreconditionFailedError
@@ -14,7 +14,7 @@ from tnrwatch.services import actors, incidents, persons
 from tnrwatch.services.incidents import IncidentQuery
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
-from tnrwatch.store.models import AuditEntry
+from tnrwatch.store.models import AuditEntry, Incident, IncidentIndicator
 
 from ..factories import incident_data
 
@@ -81,6 +81,60 @@ def test_update_replaces_fields_and_bumps_the_version(node: Node) -> None:
     assert updated.sources == incidents.get_incident(node, ANALYST, incident_id).sources  # untouched fields stay
     with pytest.raises(PreconditionFailedError):
         incidents.update_incident(node, ANALYST, incident_id, {"tlp": "red"}, expected_version=1)
+
+
+SPYWARE_INDICATORS = [
+    {
+        "kind": "domain-name",
+        "value": "Update[.]Example.com",
+        "note": "Contacted by the phone",
+        "first_seen": "2021-03-02",
+    },
+    {"kind": "url", "value": "https://update.example.com/x?id=7", "last_seen": "2021-03-20"},
+    {"kind": "file-sha256", "value": "CD" * 32},
+]
+
+
+def test_indicators_are_stored_in_canonical_form_and_read_back_in_order(node: Node) -> None:
+    incident_id = create(node, tactics=["spyware"], indicators=SPYWARE_INDICATORS)
+    stored = incidents.get_incident(node, ANALYST, incident_id)
+    assert [indicator.model_dump(mode="json") for indicator in stored.indicators] == [
+        {
+            "kind": "domain-name",
+            "value": "update.example.com",
+            "note": "Contacted by the phone",
+            "first_seen": "2021-03-02",
+            "last_seen": None,
+        },
+        {
+            "kind": "url",
+            "value": "https://update.example.com/x?id=7",
+            "note": None,
+            "first_seen": None,
+            "last_seen": "2021-03-20",
+        },
+        {"kind": "file-sha256", "value": "cd" * 32, "note": None, "first_seen": None, "last_seen": None},
+    ]
+
+
+def test_an_update_replaces_the_indicators_and_a_deleted_incident_takes_them_along(node: Node) -> None:
+    incident_id = create(node, tactics=["spyware"], indicators=SPYWARE_INDICATORS)
+    other_id = create(node, tactics=["spyware"], indicators=SPYWARE_INDICATORS[:1])
+    updated = incidents.update_incident(
+        node, ANALYST, incident_id, {"indicators": [{"kind": "ipv4-addr", "value": "192.0.2.44"}]}
+    )
+    assert [(i.kind, i.value) for i in updated.indicators] == [("ipv4-addr", "192.0.2.44")]
+    kept = incidents.update_incident(node, ANALYST, incident_id, {"title": "Renamed"})
+    assert kept.indicators == updated.indicators  # a patch that leaves them out keeps them
+    with pytest.raises(InvalidInputError) as caught:
+        incidents.update_incident(node, ANALYST, incident_id, {"indicators": [{"kind": "url", "value": "mailto:x"}]})
+    assert caught.value.errors[0].loc == ("indicators", 0, "value")
+    with node.store.writing() as session:
+        session.execute(delete(Incident).where(Incident.uuid == incident_id))
+    with node.store.reading() as session:
+        left = session.execute(select(IncidentIndicator.kind, IncidentIndicator.value)).all()
+    assert [tuple(row) for row in left] == [("domain-name", "update.example.com")]  # the other incident's
+    assert incidents.get_incident(node, ANALYST, other_id).indicators[0].value == "update.example.com"
 
 
 def test_update_is_validated_as_a_whole(node: Node) -> None:

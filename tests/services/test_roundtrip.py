@@ -1,8 +1,8 @@
 """Export then import gives the same incidents, in every format of our layout, on SQLite and PostgreSQL.
 
 Hypothesis makes the incidents: any unicode in titles and summaries (formula-looking text, quotes, line breaks, tabs,
-carriage returns, characters XML cannot hold), partial dates, locations with and without coordinates, sources, and
-links to persons and actors created beforehand.
+carriage returns, characters XML cannot hold), partial dates, locations with and without coordinates, sources,
+technical indicators of every kind, and links to persons and actors created beforehand.
 """
 
 from __future__ import annotations
@@ -77,6 +77,33 @@ sources = st.fixed_dictionaries(
 )
 
 
+domain_labels = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?", fullmatch=True)
+path_chars = st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp"))  # anything a URL path can escape
+local_parts = st.from_regex(r"[a-z0-9+_-]{1,10}(\.[a-z0-9+_-]{1,10})?", fullmatch=True)
+
+
+@st.composite
+def indicators(draw: st.DrawFn) -> dict[str, Any]:
+    kind, value = draw(
+        st.one_of(
+            st.builds(lambda a: ("ipv4-addr", str(a)), st.ip_addresses(v=4)),
+            st.builds(lambda a: ("ipv6-addr", str(a)), st.ip_addresses(v=6)),
+            st.builds(lambda h: ("file-sha256", h.hex()), st.binary(min_size=32, max_size=32)),
+            st.builds(lambda name: ("domain-name", f"{name}.example.com"), domain_labels),
+            st.builds(lambda path: ("url", f"https://example.org/{path}"), with_formula(path_chars, 20)),
+            st.builds(lambda local: ("email-addr", f"{local}@example.net"), local_parts),
+        )
+    )
+    indicator: dict[str, Any] = {"kind": kind, "value": value}
+    if draw(st.booleans()):
+        indicator["note"] = draw(lines)
+    if draw(st.booleans()):
+        indicator["first_seen"] = draw(dates)
+        if draw(st.booleans()):
+            indicator["last_seen"] = indicator["first_seen"] + dt.timedelta(days=draw(st.integers(0, 400)))
+    return indicator
+
+
 @st.composite
 def incidents(draw: st.DrawFn, person_ids: list[uuid.UUID], actor_ids: list[uuid.UUID]) -> IncidentIn:
     start = draw(dates)
@@ -99,6 +126,7 @@ def incidents(draw: st.DrawFn, person_ids: list[uuid.UUID], actor_ids: list[uuid
                     for pid in draw(st.lists(st.sampled_from(person_ids), max_size=2, unique=True))],
         "actors": [{"id": aid, "role": draw(st.sampled_from(TAXONOMY.actor_roles.codes))}
                    for aid in draw(st.lists(st.sampled_from(actor_ids), max_size=2, unique=True))],
+        "indicators": draw(st.lists(indicators(), max_size=3)),
         "provenance": draw(st.none() | lines),
         "synthetic": draw(st.booleans()),
     }  # fmt: skip

@@ -602,6 +602,72 @@ def test_links_come_and_go_with_their_relationships_and_foreign_objects_are_kept
     )
 
 
+def test_indicators_come_back_with_their_incident_and_go_with_their_relationships(
+    node: Node, sender: Node, partner: str
+) -> None:
+    indicators = [
+        {"kind": "domain-name", "value": "update-check.example.com", "note": "Contacted by the phone"},
+        {"kind": "ipv4-addr", "value": "192.0.2.10", "first_seen": "2021-03-01", "last_seen": "2021-03-20"},
+        {"kind": "url", "value": "https://update-check.example.com/it's"},
+    ]
+    sent = incidents.create_incident(sender, OPERATOR, incident_data(tactics=["spyware"], indicators=indicators))
+    objects = json.loads(bundle_of([sent], node_name=SENDER_NAME).serialize())["objects"]
+
+    first = stix_import.import_objects(node, objects, source_partner=partner)
+
+    assert first.failures == []
+    assert sorted(o.record or "" for o in first.outcomes if o.type in ("indicator", "relationship")) == [
+        "",
+        "",
+        "",
+        "indicator",
+        "indicator",
+        "indicator",
+    ]  # the indicator objects are kept; their relationships make them the incident's
+    back = incidents.get_incident(node, OPERATOR, sent.id)
+    assert back.indicators == sent.indicators
+    assert stix_import.import_objects(node, objects, source_partner=partner).counts["unchanged"] == len(objects)
+
+    changed = incidents.update_incident(
+        sender,
+        OPERATOR,
+        sent.id,
+        {"indicators": [*indicators[:2], {"kind": "file-sha256", "value": "ab" * 32, "note": "The implant"}]},
+    )
+    newer = json.loads(bundle_of([changed], node_name=SENDER_NAME).serialize())["objects"]
+    update = stix_import.import_objects(node, newer, source_partner=partner)
+    assert update.failures == []
+    # what the partner no longer sends stays until it revokes it, as links do; what it adds comes in its order
+    assert [(i.kind, i.note) for i in incidents.get_incident(node, OPERATOR, sent.id).indicators] == [
+        ("domain-name", "Contacted by the phone"),
+        ("ipv4-addr", None),
+        ("url", None),
+        ("file-sha256", "The implant"),
+    ]
+    [url] = [obj["id"] for obj in objects if obj["type"] == "indicator" and obj["pattern"].startswith("[url:")]
+    [gone] = [obj for obj in objects if obj["type"] == "relationship" and obj["source_ref"] == url]
+    revoked = {**gone, "modified": "2099-01-01T00:00:00.000Z", "revoked": True}
+    outcomes = stix_import.import_objects(node, [revoked], source_partner=partner).outcomes
+    assert [(o.outcome, o.record) for o in outcomes] == [("updated", "indicator")]
+    assert "url" not in [i.kind for i in incidents.get_incident(node, OPERATOR, sent.id).indicators]
+
+    amber = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+    common = {"spec_version": "2.1", "created": "2026-11-01T00:00:00.000Z", "modified": "2026-11-01T00:00:00.000Z"}
+    two_at_once = {
+        **common, "type": "indicator", "id": "indicator--0b3b9d5e-0000-4000-8000-000000000010",
+        "pattern": "[domain-name:value = 'a.example'] OR [domain-name:value = 'b.example']", "pattern_type": "stix",
+        "valid_from": "2026-11-01T00:00:00Z", "object_marking_refs": [amber],
+    }  # fmt: skip
+    link = {
+        **common, "type": "relationship", "id": "relationship--0b3b9d5e-0000-4000-8000-000000000011",
+        "relationship_type": "related-to", "source_ref": two_at_once["id"], "target_ref": f"incident--{sent.id}",
+        "object_marking_refs": [amber],
+    }  # fmt: skip
+    refused = stix_import.import_objects(node, [two_at_once, link], source_partner=partner)
+    assert [o.outcome for o in refused.outcomes] == ["added", "failed"]  # the indicator is kept, the link refused
+    assert "pattern: only one comparison" in refused.outcomes[1].message
+
+
 # -- sightings ----------------------------------------------------------------------------------------------------
 
 

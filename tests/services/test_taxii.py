@@ -495,6 +495,40 @@ def test_a_published_green_alert_goes_to_the_community_masked(node: Node) -> Non
     assert "Three deportations" not in json.dumps(objects)
 
 
+def test_indicators_of_a_green_alert_reach_named_amber_partners_only(node: Node) -> None:
+    """An indicator may point at a victim as well as at an attacker: it travels at AMBER at least (interop/stix.py),
+    so the community never gets it, whatever the alert's marking."""
+    fr = register(node, "fr-node", "amber")
+    ngo = register(node, "ngo", "green")
+    domain = {"kind": "domain-name", "value": "update-check.example.com"}
+    incident = incidents.create_incident(
+        node, GERMAN, incident_data(tlp="green", tactics=["spyware"], verification="verified", indicators=[domain])
+    )
+    incidents.share_with_eu(node, GERMAN, incident.id, True)
+    draft = alerts.create_alert(
+        node,
+        GERMAN,
+        {
+            "title": "Spyware against exiled journalists",
+            "summary": "Phones of two journalists were infected.",
+            "level": "warning",
+            "tlp": "green",
+            "audience": [{"kind": "eu"}, {"kind": "partner", "value": "fr-node"}, {"kind": "partner", "value": "ngo"}],
+            "incident_ids": [str(incident.id)],
+        },
+    )
+    alerts.publish_alert(node, GERMAN, draft.id)
+    community = read_all(node, ngo, "community")
+    assert {obj["type"] for obj in community} >= {"report", "incident"}
+    assert "update-check.example.com" not in json.dumps(community)
+    assert read_all(node, ngo, "partner:ngo") == []  # named, but cleared for GREEN only
+    named = read_all(node, fr, "partner:fr-node")
+    [indicator] = [obj for obj in named if obj["type"] == "indicator"]
+    assert indicator["pattern"] == "[domain-name:value = 'update-check.example.com']"
+    assert indicator["object_marking_refs"] == [marking("amber")]
+    assert any(obj["type"] == "relationship" and obj["source_ref"] == indicator["id"] for obj in named)
+
+
 def test_an_amber_alert_naming_no_partner_stays_on_the_node(node: Node) -> None:
     register(node, "fr-node", "amber")
     publish(node, "amber", [{"kind": "eu"}])

@@ -147,3 +147,35 @@ def test_taxonomy_route(client: TestClient, analyst: dict[str, str]) -> None:
     taxonomy = client.get("/api/v1/taxonomy", headers=analyst).json()
     assert taxonomy["version"] == "1.0.0"
     assert "abduction" in json.dumps(taxonomy)
+
+
+def test_indicators_are_created_read_and_refused_by_position(client: TestClient, analyst: dict[str, str]) -> None:
+    indicators = [
+        {"kind": "domain-name", "value": "Update-Check.Example[.]com", "note": "Contacted by the phone"},
+        {"kind": "ipv4-addr", "value": "192.0.2.10", "first_seen": "2021-03-01"},
+    ]
+    created = client.post(
+        "/api/v1/incidents", json=incident_data(tactics=["spyware"], indicators=indicators), headers=analyst
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["indicators"] == [
+        {
+            "kind": "domain-name",
+            "value": "update-check.example.com",
+            "note": "Contacted by the phone",
+            "first_seen": None,
+            "last_seen": None,
+        },
+        {"kind": "ipv4-addr", "value": "192.0.2.10", "note": None, "first_seen": "2021-03-01", "last_seen": None},
+    ]
+    geojson = client.get("/api/v1/incidents.geojson", headers=analyst).json()
+    assert [i["value"] for i in geojson["features"][0]["properties"]["indicators"]] == [
+        "update-check.example.com",
+        "192.0.2.10",
+    ]
+    bad = [*indicators, {"kind": "phone", "value": "+44 20 7946 0000"}, {"kind": "file-sha256", "value": "abc"}]
+    refused = client.post("/api/v1/incidents", json=incident_data(indicators=bad), headers=analyst)
+    assert refused.status_code == 422
+    locations = {tuple(error["loc"]): error["msg"] for error in refused.json()["errors"]}
+    assert set(locations) == {("body", "indicators", 2, "kind"), ("body", "indicators", 3, "value")}
+    assert "64 hexadecimal digits" in locations[("body", "indicators", 3, "value")]

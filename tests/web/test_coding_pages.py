@@ -215,3 +215,44 @@ def test_another_member_states_officer_gets_not_found(client: TestClient, node: 
     assert str(report.id) not in page.text
     with node.store.reading() as session:
         assert session.scalar(select(ReportIncident.incident_id)) is None
+
+
+def test_indicators_are_coded_in_rows_refused_beside_their_field_and_shown_on_the_incident(
+    client: TestClient, node: Node, intake: Intake
+) -> None:
+    make_officer(node, "olga", "DE")
+    report = submit_report(intake, "DE")
+    persons.create_person(node, OPERATOR, {"pseudonym": "P-TARGET01"})
+    sign_in(client, "olga")
+    case = f"/app/reports/{report.id}"
+    form_page = client.get(f"{case}/incidents/new").text
+    assert '<option value="file-sha256">File (SHA-256)</option>' in form_page
+    token = form_token(client, f"{case}/incidents/new")
+    rows = {
+        "indicators-0-kind": "domain-name",
+        "indicators-0-value": "update-check.example[.]com",
+        "indicators-0-note": "Contacted by the phone",
+        "indicators-0-first_seen": "2026-09-30",
+        "indicators-1-kind": "url",  # an untouched row: no value, nothing coded
+        "indicators-2-kind": "ipv4-addr",
+        "indicators-2-value": "192.0.2.300",
+    }
+    refused = client.post(f"{case}/incidents", data=coding_form(token, tactics=["spyware"], **rows))
+    assert refused.status_code == 422
+    assert "one IPv4 address" in field_error(refused.text, "indicators-2-value")
+    assert 'value="update-check.example[.]com"' in refused.text  # the input is kept as typed
+    assert "Indicator 3, value" in refused.text  # the summary names the row
+
+    saved = client.post(
+        f"{case}/incidents",
+        data=coding_form(token, tactics=["spyware"], **{**rows, "indicators-2-value": "192.0.2.30"}),
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    [incident_id] = re.findall(r'href="/app/incidents/([0-9a-f-]{36})"', client.get(case).text)
+    page = words(client, f"/app/incidents/{incident_id}")
+    assert 'Domain name: <span class="staff-id">update-check.example.com</span>' in page
+    assert "seen from" in page
+    assert "Contacted by the phone" in page
+    assert '<span class="staff-id">192.0.2.30</span>' in page
+    assert "only at TLP:AMBER or stricter" in page

@@ -81,6 +81,12 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/incidents/{incident_id}"): "api:incident:read",
     ("PATCH", "/api/v1/incidents/{incident_id}"): "api:incident:write",
     ("GET", "/api/v1/incidents/{incident_id}/sharing"): "api:incident:read",
+    ("GET", "/api/v1/indicators"): "api:incident:read",
+    ("GET", "/api/v1/notices"): "api:notice:read",
+    ("POST", "/api/v1/notices"): "api:notice:write",
+    ("GET", "/api/v1/notices/{notice_id}"): "api:notice:read",
+    ("POST", "/api/v1/notices/{notice_id}/decision"): "api:notice:write",
+    ("GET", "/api/v1/notices/{notice_id}/screening"): "api:notice:read",
     ("PUT", "/api/v1/incidents/{incident_id}/sharing"): "api:incident:write",
     ("GET", "/api/v1/persons"): "api:person:read",
     ("POST", "/api/v1/persons"): "api:person:write",
@@ -128,6 +134,8 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/app/reports/{report_id}/incidents"): "staff:case:work",
     ("POST", "/app/reports/{report_id}/incidents/link"): "staff:case:work",
     ("GET", "/app/incidents/{incident_id}"): "staff:incident:read",
+    ("GET", "/app/notices/{notice_id}"): "staff:notice:read",
+    ("POST", "/app/notices/{notice_id}/decision"): "staff:notice:write",
     ("POST", "/app/incidents/{incident_id}/sharing"): "staff:incident:write",
     ("GET", "/app/api/reports/{report_id}/notes"): "staff:report:read",
     ("POST", "/app/api/reports/{report_id}/notes"): "staff:case:work",
@@ -181,6 +189,7 @@ def filled(path: str, **values: str) -> str:
         "alert_id",
         "share_id",
         "subscription_id",
+        "notice_id",
     ):
         path = path.replace("{" + name + "}", values.get(name, str(uuid.uuid4())))
     return path.replace("{code}", "DE")
@@ -195,6 +204,12 @@ def test_every_route_has_a_rule(client: TestClient) -> None:
             assert rule.split(":", 1)[1] in PERMISSIONS, rule
 
 
+# The query a GET route needs to answer at all (without it: 422 for every role).
+REQUIRED_QUERIES: dict[tuple[str, str], str] = {
+    ("GET", "/api/v1/indicators"): "?value=example.com",
+}
+
+
 def test_api_routes_refuse_a_missing_token_and_every_role_the_policy_refuses(client: TestClient, node: Node) -> None:
     tokens = {}
     for role in ROLES:
@@ -204,7 +219,7 @@ def test_api_routes_refuse_a_missing_token_and_every_role_the_policy_refuses(cli
     for (method, path), rule in RULES.items():
         if not rule.startswith("api"):
             continue
-        url = filled(path)
+        url = filled(path) + REQUIRED_QUERIES.get((method, path), "")
         assert client.request(method, url, json={}).status_code == 401, (method, path)
         if method != "GET":
             continue  # a write's body is read before the handler's permission check: the services' tests cover them
@@ -243,6 +258,8 @@ def test_staff_routes_by_role_and_across_member_states(client: TestClient, node:
                 assert status == 404, (path, role)  # no incident has the made-up id
             elif "{alert_id}" in path:
                 assert status == 404, (path, role)  # no alert has the made-up id
+            elif "{notice_id}" in path:
+                assert status == 404, (path, role)  # no notice has the made-up id
             else:
                 assert status == 200, (path, role)
 

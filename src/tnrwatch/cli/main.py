@@ -7,7 +7,10 @@ import logging
 import typer
 
 from tnrwatch.cli import audit, db, demo, evidence, io, keys, monitor, retention, serve, stix, taxonomy, users, worker
+from tnrwatch.cli import notices as notice_commands
 from tnrwatch.cli import partners as partner_commands
+from tnrwatch.cli import registry as registry_commands
+from tnrwatch.cli import screening as screening_commands
 
 app = typer.Typer(
     name="tnrwatch",
@@ -30,6 +33,10 @@ app.add_typer(retention.app, name="retention")
 app.add_typer(monitor.app, name="monitor")
 app.add_typer(stix.app, name="stix")
 app.add_typer(partner_commands.app, name="partners")
+app.add_typer(notice_commands.app, name="notices")
+app.add_typer(registry_commands.app, name="registry")
+app.add_typer(screening_commands.key_app, name="screening-key")
+app.add_typer(screening_commands.query_app, name="screening")
 app.command("serve")(serve.serve)
 app.command("worker")(worker.worker)
 app.command("import")(io.import_command)

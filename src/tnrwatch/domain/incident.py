@@ -31,6 +31,7 @@ from tnrwatch.domain.codes import (
     VulnerabilityCode,
     taxonomy_of,
 )
+from tnrwatch.domain.indicators import MAX_VALUE_LENGTH, IndicatorKind, normalise_indicator
 from tnrwatch.domain.text import Line, LongText, ShortLine, Version, WebAddress
 
 MASS_EVENT_TARGETS = 3  # DESIGN.md: a mass event targets three or more people
@@ -86,6 +87,37 @@ class Source(_Strict):
     credibility: CredibilityCode = "6"
 
 
+class Indicator(_Strict):
+    """A technical indicator a lab found in a digital-repression incident (a spyware domain, a phishing address ...):
+    its kind, its value in canonical form (domain/indicators.py), and when it was seen. Its position in the
+    incident's list is its identity outside the node (interop/stix.py)."""
+
+    kind: IndicatorKind
+    value: str = Field(min_length=1, max_length=MAX_VALUE_LENGTH)
+    note: Line | None = None
+    first_seen: dt.date | None = None
+    last_seen: dt.date | None = None
+
+    @field_validator("value")
+    @classmethod
+    def _canonical_value(cls, value: str, info: ValidationInfo) -> str:
+        kind = info.data.get("kind")
+        if kind is None:
+            return value  # the kind is wrong: that error is the one to read
+        try:
+            return normalise_indicator(kind, value)
+        except ValueError as exc:
+            raise PydanticCustomError("indicator_value", "{problem}", {"problem": str(exc)}) from None
+
+    @field_validator("last_seen")
+    @classmethod
+    def _seen_in_order(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        first = info.data.get("first_seen")
+        if value is not None and first is not None and value < first:
+            raise PydanticCustomError("date_order", "must be on or after first_seen ({first})", {"first": str(first)})
+        return value
+
+
 class PersonLink(_Strict):
     id: UUID
     role: PersonRoleCode = "target"
@@ -139,6 +171,7 @@ class IncidentIn(_Strict):
     sources: list[Source] = Field(default_factory=list, max_length=200)
     persons: list[PersonLink] = Field(default_factory=list, max_length=500)
     actors: list[ActorLink] = Field(default_factory=list, max_length=200)
+    indicators: list[Indicator] = Field(default_factory=list, max_length=200)
     taxonomy_version: Version | None = None
     provenance: Line | None = None
     synthetic: bool = False
@@ -203,6 +236,15 @@ class IncidentIn(_Strict):
     @classmethod
     def _actors_once(cls, value: list[ActorLink]) -> list[ActorLink]:
         return _links_once(value)
+
+    @field_validator("indicators")
+    @classmethod
+    def _indicators_once(cls, value: list[Indicator]) -> list[Indicator]:
+        """Keep the first of each (kind, value), in the order given (the order is the indicators' identity)."""
+        first: dict[tuple[str, str], Indicator] = {}
+        for indicator in value:
+            first.setdefault((indicator.kind, indicator.value), indicator)
+        return list(first.values())
 
     @model_validator(mode="before")
     @classmethod

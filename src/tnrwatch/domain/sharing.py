@@ -58,6 +58,22 @@ def mask_free_text(tlp: str) -> bool:
     return tlp_rank(tlp) < _RANK["amber"]
 
 
+INDICATOR_FLOOR = "amber"
+
+
+def indicator_tlp(tlp: str) -> str:
+    """The marking an incident's technical indicators (domain/indicators.py) travel at: the incident's own, never
+    below AMBER. An indicator can point at a victim as easily as at an attacker (a target's own address or phone
+    mistaken for the attacker's), so indicators go only to named recipients: never to the community collection, never
+    in an export masked for an audience below AMBER, never in a MISP event below AMBER (docs/threat-model.md)."""
+    return stricter(tlp, INDICATOR_FLOOR)
+
+
+def carries_indicators(tlp: str) -> bool:
+    """Whether something shared at marking `tlp` (a MISP event, a masked bundle) may hold indicators."""
+    return tlp_rank(tlp) >= _RANK[INDICATOR_FLOOR]
+
+
 @dataclass(frozen=True)
 class PartnerView:
     """What the rule needs to know of a partner node."""

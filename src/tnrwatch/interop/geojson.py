@@ -43,6 +43,7 @@ def location_feature(incident: IncidentOut, position: int, location: Location) -
             "host_state_role": incident.host_state_role,
             "verification": incident.verification,
             "tlp": incident.tlp,
+            "indicators": [indicator.model_dump(mode="json") for indicator in incident.indicators],
             "synthetic": incident.synthetic,
         },
     }

@@ -1,7 +1,8 @@
 """Our own table layout for incidents: one row per incident, in CSV, XLSX and JSON, exact in both directions.
 
 Columns are the fields of `IncidentIn` in order, then read-only columns from `IncidentOut` that an import ignores.
-Lists of codes are joined with ";"; nested lists (locations, sources, persons, actors) are JSON arrays in one cell.
+Lists of codes are joined with ";"; nested lists (locations, sources, persons, actors, indicators) are JSON arrays in
+one cell (an indicator's note and dates would not survive a "kind:value" list).
 
 Spreadsheet cells are escaped against formula injection: a text that starts with = + - @, a tab or a carriage
 return, or with a single quote, gets one leading single quote. Reading our layout strips one leading quote, so a
@@ -27,7 +28,7 @@ READ_ONLY_COLUMNS: tuple[str, ...] = ("tactic_families", "version", "created_at"
 COLUMNS: tuple[str, ...] = (*INCIDENT_FIELDS, *READ_ONLY_COLUMNS)
 REQUIRED_COLUMNS: tuple[str, ...] = ("title", "date_start", "locations", "origin_countries", "tactics")
 CODE_LISTS = frozenset({"origin_countries", "tactics", "target_categories", "vulnerability_flags", "tactic_families"})
-NESTED_LISTS = frozenset({"locations", "sources", "persons", "actors"})
+NESTED_LISTS = frozenset({"locations", "sources", "persons", "actors", "indicators"})
 LIST_SEPARATOR = ";"
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")

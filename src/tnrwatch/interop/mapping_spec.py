@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tnrwatch.domain.countries import is_country_code
-from tnrwatch.domain.incident import INCIDENT_FIELDS, ActorLink, Location, PersonLink, Source
+from tnrwatch.domain.incident import INCIDENT_FIELDS, ActorLink, Indicator, Location, PersonLink, Source
 from tnrwatch.domain.validation import field_errors
 from tnrwatch.errors import FieldError, InvalidInputError
 from tnrwatch.taxonomy import Taxonomy
@@ -30,10 +30,13 @@ NESTED_MODELS: dict[str, type[BaseModel]] = {
     "sources": Source,
     "persons": PersonLink,
     "actors": ActorLink,
+    "indicators": Indicator,
 }
 LIST_FIELDS = frozenset({"origin_countries", "tactics", "target_categories", "vulnerability_flags"})
 COUNTRY_FIELDS = frozenset({"origin_countries", "locations.country"})
-DATE_FIELDS = frozenset({"date_start", "date_end", "sources.published_on"})
+DATE_FIELDS = frozenset(
+    {"date_start", "date_end", "sources.published_on", "indicators.first_seen", "indicators.last_seen"}
+)
 # Field (by its path without indexes) -> the taxonomy vocabulary its codes come from.
 VOCABULARY_FIELDS: dict[str, str] = {
     "tactics": "tactics",

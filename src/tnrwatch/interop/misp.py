@@ -6,6 +6,10 @@ What an event carries:
   only: no region, no place, no coordinates), a `threat-actor` attribute per linked actor (its type and role as
   tags), and the coded fields as machine tags in the `tnrwatch` namespace (`tnrwatch:tactic="abduction"`, origin and
   host countries, target categories, verification, host-state role, date precision, mass event, taxonomy version);
+- an incident's technical indicators (domain/indicators.py): one attribute each (`domain`, `ip-dst`, `url`,
+  `sha256`, `email-src`) with `to_ids` set, the coder's note as its comment (unless masked) and the days it was seen
+  as its first and last seen, but only in an event marked TLP:AMBER or stricter (domain/sharing.py
+  `carries_indicators`: an indicator can point at a victim as easily as at an attacker);
 - an alert: its summary (a `text` attribute, unless masked) and expiry, its level and status as tags, its incidents as
   objects as above, its actors, and the recipients' comments as MISP analyst notes and opinions (agree 100,
   unsure 50, disagree 0), never with their authors' names;
@@ -29,6 +33,7 @@ from pymisp import MISPEvent, MISPObject
 from tnrwatch.domain.actor import ActorOut
 from tnrwatch.domain.alert import AlertOut
 from tnrwatch.domain.incident import IncidentOut, Location
+from tnrwatch.domain.sharing import carries_indicators
 from tnrwatch.interop.stix import WITHHELD_NOTE, alert_is_confirmed
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://tnrwatch.invalid/misp")
@@ -40,6 +45,15 @@ UNDEFINED_THREAT_LEVEL = 4
 ANALYSIS: Mapping[str, int] = {"reported": 0, "corroborated": 1, "disputed": 1, "verified": 2, "refuted": 2}
 # MISP's distribution: 0 this organisation only, 1 this community, 3 all communities.
 DISTRIBUTION: Mapping[str, int] = {"clear": 3, "green": 1, "amber": 0, "amber+strict": 0, "red": 0}
+# MISP's attribute type and category for each indicator kind.
+INDICATOR_ATTRIBUTES: Mapping[str, tuple[str, str]] = {
+    "domain-name": ("domain", "Network activity"),
+    "ipv4-addr": ("ip-dst", "Network activity"),
+    "ipv6-addr": ("ip-dst", "Network activity"),
+    "url": ("url", "Network activity"),
+    "file-sha256": ("sha256", "Payload delivery"),
+    "email-addr": ("email-src", "Payload delivery"),
+}
 OPINION_SCORES: Mapping[str, int] = {"agree": 100, "unsure": 50, "disagree": 0}
 # What an opinion says instead of its explanation when free text is masked (MISP requires an opinion's comment).
 WITHHELD_EXPLANATION = "A recipient gave this opinion; the explanation is not shared at this marking."
@@ -85,6 +99,8 @@ def incident_event(incident: IncidentOut, actors: Iterable[ActorOut] = (), *, ma
         event.add_tag(tag)
     for misp_object in incident_objects(incident, mask_free_text=mask_free_text):
         event.add_object(misp_object)
+    if carries_indicators(incident.tlp):
+        _add_indicators(event, incident, mask_free_text=mask_free_text)
     roles = {link.id: link.role for link in incident.actors}
     _add_actors(event, [actor for actor in actors if actor.id in roles], roles)
     return event
@@ -118,6 +134,8 @@ def alert_event(
     for incident in incidents:
         for misp_object in incident_objects(incident, mask_free_text=mask_free_text):
             event.add_object(misp_object)
+        if carries_indicators(alert.tlp):
+            _add_indicators(event, incident, mask_free_text=mask_free_text)
     roles = dict.fromkeys(alert.actor_ids, "")
     roles |= {link.id: link.role for incident in incidents for link in incident.actors}
     _add_actors(event, [actor for actor in actors if actor.id in roles], roles)
@@ -179,6 +197,26 @@ def _event(record_id: uuid.UUID, info: str, tlp: str, updated_at: dt.datetime) -
     event.timestamp = _utc(updated_at)
     event.add_tag(tlp_tag(tlp))
     return event
+
+
+def _add_indicators(event: MISPEvent, incident: IncidentOut, *, mask_free_text: bool) -> None:
+    """The incident's indicators as attributes for intrusion detection, with uuids of this event's own."""
+    for position, indicator in enumerate(incident.indicators):
+        misp_type, category = INDICATOR_ATTRIBUTES[indicator.kind]
+        seen: dict[str, dt.datetime] = {}
+        if indicator.first_seen is not None:
+            seen["first_seen"] = dt.datetime.combine(indicator.first_seen, dt.time(), dt.UTC)
+        if indicator.last_seen is not None:
+            seen["last_seen"] = dt.datetime.combine(indicator.last_seen, dt.time(23, 59, 59), dt.UTC)
+        event.add_attribute(
+            misp_type,
+            indicator.value,
+            category=category,
+            to_ids=True,
+            comment="" if mask_free_text or not indicator.note else indicator.note,
+            uuid=_uuid(uuid.UUID(event.uuid), "indicator", str(incident.id), str(position)),
+            **seen,
+        )
 
 
 def _add_actors(event: MISPEvent, actors: Sequence[ActorOut], roles: Mapping[uuid.UUID, str]) -> None:

@@ -7,7 +7,9 @@ What leaves the node, and how:
   sees a vault identity: it takes `PersonOut` objects and reads nothing from them but the pseudonym and timestamps;
 - an obfuscated location leaves as its country only (no place, no region, no coordinates);
 - every object derived from an incident carries the incident's TLP 2.0 marking (the strictest one when several
-  incidents share it), and the bundle holds the official TLP 2.0 `marking-definition` objects it refers to.
+  incidents share it), and the bundle holds the official TLP 2.0 `marking-definition` objects it refers to;
+- an incident's technical indicators become `indicator` objects with STIX patterns, each `related-to` its incident,
+  marked at least TLP:AMBER (domain/sharing.py `indicator_tlp`) and left out of a bundle whose free text is masked.
 
 Ids are deterministic: an incident, actor or person keeps its uuid (`incident--<uuid>`), and the objects this module
 makes (relationships, the node's identity, the bundle) take a uuid5 of what they stand for, so that exporting the
@@ -28,6 +30,7 @@ from stix2.v21 import (
     Grouping,
     Identity,
     Incident,
+    Indicator,
     MarkingDefinition,
     Note,
     Opinion,
@@ -41,7 +44,9 @@ from stix2.v21 import Location as StixLocation  # not domain/incident.py's Locat
 from tnrwatch.domain.actor import ActorOut
 from tnrwatch.domain.alert import AlertOut, CommentOut
 from tnrwatch.domain.incident import IncidentOut, Location
+from tnrwatch.domain.incident import Indicator as IncidentIndicator  # not stix2's Indicator
 from tnrwatch.domain.person import PersonOut
+from tnrwatch.domain.sharing import indicator_tlp
 from tnrwatch.taxonomy import Taxonomy, default_taxonomy
 
 # Fixed namespace for every uuid5 this module makes. The `.invalid` TLD names nothing that resolves.
@@ -89,6 +94,26 @@ THREAT_ACTOR_ROLES: Mapping[str, tuple[str, ...]] = {
     "diaspora_association": ("agent",),
     "private_company": ("agent",),
     "hired_individual": ("agent",),
+}
+
+
+# The STIX pattern of each indicator kind (domain/indicators.py): the observable and the property compared.
+INDICATOR_PATTERNS: Mapping[str, str] = {
+    "domain-name": "domain-name:value",
+    "ipv4-addr": "ipv4-addr:value",
+    "ipv6-addr": "ipv6-addr:value",
+    "url": "url:value",
+    "file-sha256": "file:hashes.'SHA-256'",
+    "email-addr": "email-addr:value",
+}
+# What an indicator without a coder's note says of itself (STIX asks for a description; the validator warns without).
+INDICATOR_NOUNS: Mapping[str, str] = {
+    "domain-name": "A domain name",
+    "ipv4-addr": "An IPv4 address",
+    "ipv6-addr": "An IPv6 address",
+    "url": "A web address",
+    "file-sha256": "A file (by its SHA-256 digest)",
+    "email-addr": "An e-mail address",
 }
 
 
@@ -219,6 +244,59 @@ def incident_object(incident: IncidentOut, *, created_by_ref: str, taxonomy: Tax
     )
 
 
+def indicator_pattern(kind: str, value: str) -> str:
+    """The STIX pattern that matches one indicator: `[domain-name:value = 'example.com']`."""
+    literal = value.replace("\\", "\\\\").replace("'", "\\'")
+    return f"[{INDICATOR_PATTERNS[kind]} = '{literal}']"
+
+
+def indicator_description(kind: str) -> str:
+    """The description of an indicator without a note (interop/stix_read.py reads it back as no note)."""
+    return f"{INDICATOR_NOUNS[kind]} seen in a coded incident of transnational repression."
+
+
+def indicator_id(incident_id: uuid.UUID, kind: str, value: str) -> str:
+    """An indicator's id: made from its incident, its kind and its canonical value, so that it is the same in every
+    export. Not from its position: removing an earlier indicator would then give a later one another's id, and a
+    receiver would read that as the first indicator changing its pattern."""
+    return deterministic_id("indicator", str(incident_id), kind, value)
+
+
+def indicator_object(
+    incident: IncidentOut,
+    position: int,
+    indicator: IncidentIndicator,
+    *,
+    created_by_ref: str,
+    taxonomy: Taxonomy,
+) -> Any:
+    """One of an incident's indicators as a STIX `indicator`: valid from the day it was first seen (else from when
+    the incident was coded), marked like the incident but at least TLP:AMBER. The coder's note is its description
+    (without one, `indicator_description`); its position in the incident's list and the days it was seen travel in
+    tnrwatch's extension."""
+    created, modified = _times(incident.created_at, incident.updated_at)
+    first_seen = indicator.first_seen
+    return Indicator(
+        id=indicator_id(incident.id, indicator.kind, indicator.value),
+        created_by_ref=created_by_ref,
+        created=created,
+        modified=modified,
+        name=indicator.value,
+        description=indicator.note or indicator_description(indicator.kind),
+        indicator_types=["malicious-activity"],
+        pattern=indicator_pattern(indicator.kind, indicator.value),
+        pattern_type="stix",
+        pattern_version="2.1",
+        valid_from=dt.datetime.combine(first_seen, dt.time(), dt.UTC) if first_seen else created,
+        object_marking_refs=[tlp_marking_id(indicator_tlp(incident.tlp), taxonomy)],
+        extensions=_extension(
+            position=position,
+            first_seen=first_seen.isoformat() if first_seen else None,
+            last_seen=indicator.last_seen.isoformat() if indicator.last_seen else None,
+        ),
+    )
+
+
 def threat_actor_object(actor: ActorOut, *, created_by_ref: str, tlp_ref: str, mask_free_text: bool) -> Any:
     """An actor as a STIX `threat-actor` SDO."""
     created, modified = _times(actor.created_at, actor.updated_at)
@@ -290,8 +368,9 @@ def bundle_of(
     extension; STIX suggests no other relationship from an incident), and actor `targets` person when the actor is a
     perpetrator of an incident the person is a target of. Every person an incident links to must be in `persons`
     (ValueError otherwise); actors an incident links to but that are not in `actors` are left out. An object takes the
-    strictest TLP of the incidents it is linked to, or `default_tlp` when it is linked to none. `mask_free_text` drops
-    the free-text descriptions of incidents and actors.
+    strictest TLP of the incidents it is linked to, or `default_tlp` when it is linked to none. An incident's
+    indicators come as `indicator` objects `related-to` it, marked at least TLP:AMBER. `mask_free_text` drops the
+    free-text descriptions of incidents and actors, and the indicators (a masked bundle is for readers below AMBER).
     """
     taxonomy = taxonomy or default_taxonomy()
     tlp_rank = taxonomy.tlp.rank
@@ -331,10 +410,18 @@ def bundle_of(
         for person in person_by_id.values()
     }
     relationships = _relationships(incident_list, incident_objects, actor_objects, person_objects, author, taxonomy)
+    indicator_objects: list[Any] = []
+    for incident, incident_stix in zip(incident_list, incident_objects, strict=True):
+        for position, indicator in enumerate([] if mask_free_text else incident.indicators):
+            made = indicator_object(incident, position, indicator, created_by_ref=author, taxonomy=taxonomy)
+            indicator_objects.append(made)
+            link = relationship(
+                "related-to", made, incident_stix, created_by_ref=author, tlp_ref=made["object_marking_refs"][0]
+            )
+            relationships[link["id"]] = link
 
-    used_tlps = sorted(
-        {ref for obj in [*incident_objects, *actor_objects.values(), *person_objects.values()] for ref in _refs(obj)}
-    )
+    marked = [*incident_objects, *actor_objects.values(), *person_objects.values(), *indicator_objects]
+    used_tlps = sorted({ref for obj in marked for ref in _refs(obj)})
     tlp_by_id = {term.stix_id: term.code for term in taxonomy.tlp}
     objects = [
         *(tlp_marking(tlp_by_id[ref], taxonomy) for ref in used_tlps),
@@ -344,6 +431,7 @@ def bundle_of(
         *incident_objects,
         *sorted(actor_objects.values(), key=lambda obj: obj["id"]),
         *sorted(person_objects.values(), key=lambda obj: obj["id"]),
+        *sorted(indicator_objects, key=lambda obj: obj["id"]),
         *sorted(relationships.values(), key=lambda obj: obj["id"]),
     ]
     fingerprint = "|".join(f"{obj['id']}@{obj.get('modified', obj.get('created'))}" for obj in objects)
@@ -509,14 +597,14 @@ def alert_objects(
     taxonomy: Taxonomy,
     mask_free_text: bool,
 ) -> list[dict[str, Any]]:
-    """A published or withdrawn alert and everything it refers to, as JSON-ready STIX 2.1 objects in a fixed order:
-    the TLP markings used, the project identity, both extension definitions, the node, the incidents, actors,
-    pseudonyms and their relationships (as `bundle_of` makes them; objects not linked to an incident take the
-    alert's marking), then the alert (`report` when `alert_is_confirmed`, else `grouping`, `revoked` once
+    """A published or withdrawn alert and everything it refers to, as JSON-ready STIX 2.1 objects in a fixed order: the
+    TLP markings used, the project identity, both extension definitions, the node, the incidents, actors, pseudonyms,
+    the incidents' indicators and their relationships (as `bundle_of` makes them; objects not linked to an incident take
+    the alert's marking), then the alert (`report` when `alert_is_confirmed`, else `grouping`, `revoked` once
     withdrawn), then its comments as notes and opinions, then the country locations and the sightings of the
     corroborations that name a sighted actor (one of `actors`; a sighting of an actor not given is left out). The
-    alert's `object_refs` name the given incidents and actors in the alert's order, or the node when it refers to
-    none of them. ValueError for a draft."""
+    alert's `object_refs` name the given incidents and actors in the alert's order, or the node when it refers to none
+    of them. ValueError for a draft."""
     base = bundle_of(
         incidents,
         actors,

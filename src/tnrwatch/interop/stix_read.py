@@ -1,5 +1,6 @@
 """Reading STIX 2.1 objects from partners: checking each one, and turning tnrwatch's own objects back into the fields
-of incidents, actors, alerts and comments (the reverse of interop/stix.py). No I/O: services/stix_import.py stores.
+of incidents (and their indicators), actors, alerts and comments (the reverse of interop/stix.py). No I/O:
+services/stix_import.py stores.
 
 Every object is parsed by the `stix2` library (custom properties allowed, since tnrwatch's extensions are custom to
 it), must be STIX 2.1, and, unless it is a definition (marking, extension, an organisation's identity, a language
@@ -10,6 +11,7 @@ given the strictest holds. Problems are raised as `StixReadError` with a message
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,7 +22,13 @@ from stix2.exceptions import STIXError
 
 from tnrwatch.domain.countries import check_country_code
 from tnrwatch.domain.sharing import stricter
-from tnrwatch.interop.stix import ALERT_EXTENSION_ID, TNR_EXTENSION_ID, WITHHELD_NOTE
+from tnrwatch.interop.stix import (
+    ALERT_EXTENSION_ID,
+    INDICATOR_PATTERNS,
+    TNR_EXTENSION_ID,
+    WITHHELD_NOTE,
+    indicator_description,
+)
 from tnrwatch.taxonomy import Taxonomy
 
 # TLP 1.0 marking-definitions (stix2's TLP_WHITE ... TLP_RED), as older tools still mark with them.
@@ -48,6 +56,9 @@ ACTOR_TYPES_BACK: tuple[tuple[str, str], ...] = (
     ("criminal", "hired_individual"),
 )
 WITHHELD_SUMMARY = "The partner did not share the summary at this marking."
+# One comparison of one observable property with a string, as interop/stix.py writes an indicator's pattern.
+_ONE_COMPARISON = re.compile(r"^\[\s*(?P<path>[a-z0-9-]+:[A-Za-z0-9_.'-]+)\s*=\s*'(?P<literal>(?:[^'\\]|\\.)*)'\s*\]$")
+_KIND_OF_PATH = {path: kind for kind, path in INDICATOR_PATTERNS.items()}
 WITHHELD_EXPLANATION = "The partner did not share the explanation at this marking."
 
 
@@ -166,6 +177,34 @@ def _location_in(shared: Any) -> Any:
     if "longitude" in shared:
         location["lon"] = shared["longitude"]
     return location
+
+
+def indicator_fields(body: Mapping[str, Any]) -> tuple[dict[str, Any], int | None]:
+    """An `indicator` as the raw fields of an incident's `Indicator` (its kind and value from its pattern, its note
+    from its description, the days it was seen from tnrwatch's extension) and the position it had in its incident
+    there (None when it does not say). StixReadError for a pattern that is not one comparison of a kind tnrwatch
+    keeps."""
+    pattern = str(body.get("pattern", ""))
+    found = _ONE_COMPARISON.match(pattern.strip()) if body.get("pattern_type") == "stix" else None
+    kind = _KIND_OF_PATH.get(found.group("path")) if found else None
+    if found is None or kind is None:
+        raise StixReadError(
+            "pattern: only one comparison of one of "
+            + ", ".join(INDICATOR_PATTERNS.values())
+            + " with a string is taken as an incident's indicator"
+        )
+    fields: dict[str, Any] = {"kind": kind, "value": re.sub(r"\\(.)", r"\1", found.group("literal"))}
+    description = body.get("description")
+    if description and description != indicator_description(kind):
+        fields["note"] = description
+    extensions = body.get("extensions")
+    coded = extensions.get(TNR_EXTENSION_ID) if isinstance(extensions, Mapping) else None
+    coded = coded if isinstance(coded, Mapping) else {}
+    for name in ("first_seen", "last_seen"):
+        if coded.get(name):
+            fields[name] = coded[name]
+    position = coded.get("position")
+    return fields, position if isinstance(position, int) and not isinstance(position, bool) else None
 
 
 def actor_fields(obj: ParsedObject) -> tuple[dict[str, Any], uuid.UUID | None]:

@@ -1231,6 +1231,24 @@ COUNTRY_TEXT: dict[str, str] = {
 }
 
 
+# Technical indicators of synthetic spyware and account-compromise incidents: only names and addresses reserved for
+# documentation and testing (RFC 2606 example.com/.net/.org and .invalid, RFC 5737 192.0.2.0/24 and 198.51.100.0/24,
+# RFC 3849 2001:db8::/32), and digests of fixed strings, so that no demo indicator can ever match a real one.
+INDICATOR_SHARE = 0.6  # of the incidents with a digital tactic below
+INDICATOR_TACTICS = frozenset({"spyware", "account_compromise"})
+INDICATOR_DOMAINS = ("example.com", "example.net", "example.org", "update.invalid", "sms-link.invalid")
+INDICATOR_WORDS = ("update", "login", "secure", "track", "news", "parcel", "verify", "account")
+INDICATOR_IPV4_NETWORKS = ("192.0.2", "198.51.100")
+INDICATOR_IPV6_NETWORK = "2001:db8"
+INDICATOR_NOTES: dict[str, str] = {
+    "domain-name": "Synthetic: domain the infected phone contacted, from a forensic check.",
+    "url": "Synthetic: link sent to the target by text message.",
+    "ipv4-addr": "Synthetic: server the implant reported to.",
+    "ipv6-addr": "Synthetic: server the implant reported to.",
+    "file-sha256": "Synthetic: file found on the phone in a forensic check.",
+    "email-addr": "Synthetic: sender of a phishing e-mail.",
+}
+
 # Words for demo passwords and passphrases (demo nodes only; real accounts choose their own).
 PASSWORD_WORDS: tuple[str, ...] = (
     "amber", "anchor", "apple", "arrow", "autumn", "badge", "basket", "beacon", "birch", "blanket", "bottle", "bridge",

@@ -23,6 +23,9 @@ for their weights are in `demo_data.py`; the mixes drawn here are:
 - sources: 0-4 per incident (mostly 1-2), graded by publisher (court records A/B, social media posts D-F), credibility
   skewed to 2-3.
 - actors: about 40 percent of incidents name one or two synthetic actors of the origin state, by scenario.
+- indicators: 60 percent of spyware and account-compromise incidents carry one to four synthetic technical indicators
+  (reserved domains and documentation addresses, digests of fixed strings: `demo_data.INDICATOR_*`), drawn from a
+  stream of their own seeded by the incident's id, so that adding them changed no other draw.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from __future__ import annotations
 import bisect
 import calendar
 import datetime as dt
+import hashlib
 import random
 import uuid
 from collections.abc import Iterator, Sequence
@@ -250,6 +254,7 @@ class DemoGenerator:
         host_role = self.host_roles[(scenario.host_class, host in data.RULE_OF_LAW_HOSTS)].draw(rng)
         sources = self._sources(start, verification)
         actors = self._actors(origin.code, scenario)
+        indicators = _indicators(incident_id, tactics, start) if data.INDICATOR_TACTICS.intersection(tactics) else []
         incident = {
             "id": incident_id,
             "date_start": start,
@@ -267,6 +272,7 @@ class DemoGenerator:
             "tlp": tlp,
             "sources": sources,
             "actors": actors,
+            "indicators": indicators,
             "provenance": self.provenance,
             "synthetic": True,
         }
@@ -393,6 +399,40 @@ class DemoGenerator:
         n = len(incident["sources"])
         sources = f"Coded from {n} synthetic source{'' if n == 1 else 's'}."
         return title[:1].upper() + title[1:], f"{lead} {role} {sources}"
+
+
+def _indicators(incident_id: uuid.UUID, tactics: Sequence[str], start: dt.date) -> list[dict[str, Any]]:
+    """Synthetic indicators of a digital incident, from a stream of their own (the incident's id seeds it)."""
+    rng = random.Random(incident_id.int)  # noqa: S311  reproducible on purpose; nothing here is secret
+    if rng.random() >= data.INDICATOR_SHARE:
+        return []
+    kinds: tuple[str, ...] = ("domain-name", "url", "ipv4-addr", "ipv6-addr", "file-sha256", "email-addr")
+    if "spyware" not in tactics:
+        kinds = ("domain-name", "url", "email-addr")  # account compromise: phishing
+    found: list[dict[str, Any]] = []
+    for _ in range(rng.randint(1, 4)):
+        domain = f"{rng.choice(data.INDICATOR_WORDS)}-{rng.randrange(100, 1000)}.{rng.choice(data.INDICATOR_DOMAINS)}"
+        kind = rng.choice(kinds)
+        value = {
+            "domain-name": domain,
+            "url": f"https://{domain}/{rng.choice(data.INDICATOR_WORDS)}/{rng.randrange(10**6):06d}",
+            "ipv4-addr": f"{rng.choice(data.INDICATOR_IPV4_NETWORKS)}.{rng.randrange(1, 255)}",
+            "ipv6-addr": f"{data.INDICATOR_IPV6_NETWORK}::{rng.randrange(1, 0xFFFF):x}",
+            "file-sha256": hashlib.sha256(f"tnrwatch synthetic sample {rng.randrange(10**6)}".encode()).hexdigest(),
+            "email-addr": f"{rng.choice(data.INDICATOR_WORDS)}@{domain}",
+        }[kind]
+        first_seen = min(start + dt.timedelta(days=rng.randrange(0, 30)), data.DATA_END)
+        last_seen = min(first_seen + dt.timedelta(days=rng.randrange(0, 60)), data.DATA_END)
+        found.append(
+            {
+                "kind": kind,
+                "value": value,
+                "note": data.INDICATOR_NOTES[kind],
+                "first_seen": first_seen,
+                "last_seen": last_seen,
+            }
+        )
+    return found
 
 
 def _article(word: str) -> str:

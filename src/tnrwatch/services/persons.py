@@ -128,6 +128,13 @@ def _seal(node: Node, person_uuid: uuid.UUID, identity: PersonIdentity) -> Perso
     return PersonIdentityRow(key_id=sealed.key_id, ciphertext=sealed.ciphertext, updated_at=utcnow())
 
 
+def open_identity(node: Node, person_uuid: uuid.UUID, row: PersonIdentityRow) -> PersonIdentity:
+    """A person's identity opened from the vault, for node processes that compare it in memory and hand out none of
+    it (services/screening.py). The caller checks its permission and records the access."""
+    plaintext = node.vault.open_sealed(Sealed(row.key_id, row.ciphertext), _associated_data(person_uuid))
+    return PersonIdentity.model_validate(json.loads(plaintext))
+
+
 def _free_pseudonym(session: Session) -> str:
     while True:
         candidate = new_pseudonym()

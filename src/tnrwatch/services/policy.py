@@ -48,6 +48,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "subscription:manage": _READERS,
     # Registering partner nodes and issuing their TAXII tokens (services/partners.py): the node's operator only.
     "partner:manage": frozenset(),
+    # Notices under vetting (services/notices.py): the law-enforcement liaison enters, reads (the subject's identity
+    # included, each read recorded) and decides them.
+    "notice:read": frozenset({"liaison"}),
+    "notice:write": frozenset({"liaison"}),
+    # The protected-persons registry (services/registry.py): its pseudonymous list and counts for the liaison and the
+    # focal points; entries (identities to the vault) only from the focal points that know the people.
+    "registry:read": frozenset({"liaison"}) | _CASEWORKERS,
+    "registry:write": _CASEWORKERS,
 }
 
 

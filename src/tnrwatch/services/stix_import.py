@@ -9,7 +9,9 @@ Rules (docs/architecture.md, "STIX import"):
   duplicate, no outbox event); a newer one updates.
 - What becomes a record here: an `incident` with tnrwatch's extension becomes an incident owned by the node (uuid
   from its STIX id, TLP from its marking, provenance naming the partner), a `threat-actor` an actor, a
-  `relationship` incident related-to threat-actor a link (removed when the relationship is revoked), a `report` or
+  `relationship` incident related-to threat-actor a link (removed when the relationship is revoked), an `indicator`
+  related-to an incident one of the incident's indicators (its pattern read back into kind and value; removed when
+  the relationship is revoked; the indicator object itself is only kept), a `report` or
   `grouping` with the alert extension an alert (published or withdrawn, addressed on this node to the EU level and,
   below RED, to every jurisdiction), a `note` or `opinion` on an alert held here a comment signed
   "partner:<name>", and a `sighting` of a threat-actor held here the sighted actor and country (from the
@@ -40,7 +42,8 @@ from sqlalchemy.orm import Session
 from tnrwatch.crypto import bundle_signature
 from tnrwatch.domain.actor import ActorIn
 from tnrwatch.domain.alert import ALERT_TRANSITIONS
-from tnrwatch.domain.incident import IncidentIn
+from tnrwatch.domain.incident import IncidentIn, IncidentOut
+from tnrwatch.domain.indicators import normalise_indicator
 from tnrwatch.domain.validation import validate
 from tnrwatch.errors import FieldError, ForbiddenError, InvalidInputError, NotFoundError, TnrwatchError
 from tnrwatch.interop.stix import ALERT_EXTENSION_ID, TNR_EXTENSION_ID
@@ -51,6 +54,7 @@ from tnrwatch.interop.stix_read import (
     alert_fields,
     comment_fields,
     incident_fields,
+    indicator_fields,
     location_country,
     location_refs,
     parse_object,
@@ -101,8 +105,8 @@ def received_collection(partner: str) -> str:
 
 @dataclass(frozen=True)
 class ObjectOutcome:
-    """What became of one object. `record` names what it is here ("incident", "actor", "link", "alert", "comment")
-    or is None when it is only kept in the received collection (or failed)."""
+    """What became of one object. `record` names what it is here ("incident", "actor", "link", "indicator", "alert",
+    "comment") or is None when it is only kept in the received collection (or failed)."""
 
     id: str
     type: str
@@ -369,9 +373,11 @@ def _incident(run: _Run, obj: ParsedObject) -> str:
     fields = incident_fields(obj)
     fields["provenance"] = f"STIX from partner {run.partner}"[:300]
     wanted = _actor_links(run, obj)
+    indicators = _related_indicators(run, obj)
     row = run.session.scalar(select(Incident).where(Incident.uuid == obj.uuid))
     if row is None:
         fields["actors"] = [{"id": str(actor), "role": role} for actor, role in wanted.items()]
+        fields["indicators"] = list(indicators.values())
         incident = validate(IncidentIn, fields, run.node.taxonomy, what="incident")
         incident_service.add_incident(run.session, run.node, run.principal, incident)
         return "incident"
@@ -379,9 +385,10 @@ def _incident(run: _Run, obj: ParsedObject) -> str:
         raise _not_theirs("incident", obj.uuid)
     [current] = load_incidents(run.session, [row.id], run.node.taxonomy)
     # The partner's coding replaces the coded fields; what this node added (persons, sources) and links it holds
-    # stay: STIX removes a link only by revoking its relationship.
+    # stay: STIX removes a link (or an indicator) only by revoking its relationship.
     links = {link.id: link.role for link in current.actors} | wanted
     fields["actors"] = [{"id": str(actor), "role": role} for actor, role in links.items()]
+    fields["indicators"] = list((_held_indicators(current) | indicators).values())
     fields["persons"] = [link.model_dump(mode="json") for link in current.persons]
     fields["sources"] = [source.model_dump(mode="json") for source in current.sources]
     incident = validate(IncidentIn, fields, run.node.taxonomy, what="incident")
@@ -404,6 +411,83 @@ def _actor_links(run: _Run, obj: ParsedObject) -> dict[uuid.UUID, str]:
         if run.session.scalar(select(Actor.id).where(Actor.uuid == actor)) is not None:
             links[actor] = _role(rel)
     return links
+
+
+IndicatorKey = tuple[str, str]  # (kind, canonical value)
+
+
+def _indicator_key(fields: Mapping[str, Any]) -> IndicatorKey:
+    """Where an indicator stands among an incident's: its kind and canonical value (the raw value when it has none:
+    validating the incident then names what is wrong with it)."""
+    kind, value = str(fields.get("kind")), str(fields.get("value"))
+    try:
+        return kind, normalise_indicator(kind, value)
+    except ValueError:
+        return kind, value
+
+
+def _held_indicators(incident: IncidentOut) -> dict[IndicatorKey, dict[str, Any]]:
+    return {
+        (indicator.kind, indicator.value): indicator.model_dump(mode="json", exclude_none=True)
+        for indicator in incident.indicators
+    }
+
+
+def _related_indicators(run: _Run, obj: ParsedObject) -> dict[IndicatorKey, dict[str, Any]]:
+    """The indicators this import's relationships say are related to the incident, in the order they had there. An
+    indicator that cannot be read is left out here; its relationship fails on its own, saying why."""
+    found: list[tuple[int, str, dict[str, Any]]] = []
+    for versions in run.by_id.values():
+        rel = versions[-1]
+        body = rel.body
+        source = str(body.get("source_ref", ""))
+        if not (
+            rel.type == "relationship"
+            and body.get("target_ref") == obj.id
+            and body.get("relationship_type") == "related-to"
+            and source.startswith("indicator--")
+            and not body.get("revoked")
+        ):
+            continue
+        indicator = _held(run, source)
+        if indicator is None or indicator.get("revoked"):
+            continue
+        try:
+            fields, position = indicator_fields(indicator)
+        except StixReadError:
+            continue
+        found.append((position if position is not None else MAX_OBJECTS, source, fields))
+    return {_indicator_key(fields): fields for _, _, fields in sorted(found, key=lambda item: item[:2])}
+
+
+def _indicator_link(run: _Run, obj: ParsedObject) -> str:
+    """An indicator related-to an incident that came from this partner: one of the incident's indicators, added or
+    updated; removed when the relationship (or the indicator) is revoked."""
+    body = obj.body
+    source, target = str(body.get("source_ref", "")), str(body.get("target_ref", ""))
+    row = run.session.scalar(select(Incident).where(Incident.uuid == uuid_of(target)))
+    if row is None:
+        raise InvalidInputError("the indicator's incident is not held here", [FieldError(("target_ref",), target)])
+    if not _from_partner(run, target):
+        raise _not_theirs("incident", row.uuid)
+    indicator = _held(run, source)
+    if indicator is None:
+        raise InvalidInputError("the indicator is not held here", [FieldError(("source_ref",), source)])
+    fields, _ = indicator_fields(indicator)
+    [current] = load_incidents(run.session, [row.id], run.node.taxonomy)
+    held = _held_indicators(current)
+    wanted = dict(held)
+    if body.get("revoked") or indicator.get("revoked"):
+        wanted.pop(_indicator_key(fields), None)
+    else:
+        wanted[_indicator_key(fields)] = fields
+    if list(wanted.items()) == list(held.items()):
+        return "indicator"
+    patched = current.model_dump(mode="json", include=set(IncidentIn.model_fields) - {"indicators"})
+    patched["indicators"] = list(wanted.values())
+    incident = validate(IncidentIn, patched, run.node.taxonomy, what="incident")
+    incident_service.replace_stored_incident(run.session, run.node, run.principal, row.uuid, incident)
+    return "indicator"
 
 
 def _role(rel: ParsedObject) -> str:
@@ -429,6 +513,8 @@ def _link(run: _Run, obj: ParsedObject) -> str | None:
     """An incident related-to threat-actor relationship: the link, on an incident that came from this partner."""
     body = obj.body
     source, target = str(body.get("source_ref", "")), str(body.get("target_ref", ""))
+    if body.get("relationship_type") == "related-to" and source.startswith("indicator--"):
+        return _indicator_link(run, obj) if target.startswith("incident--") else None
     if not (
         body.get("relationship_type") == "related-to"
         and source.startswith("incident--")

@@ -1,4 +1,4 @@
-"""Writing and reading incidents with their locations, codes, sources and links, many at a time.
+"""Writing and reading incidents with their locations, codes, sources, links and indicators, many at a time.
 
 Writes go to the driver in one executemany per table (`store.bulk`); reads load a page of incidents with one query per
 child table.
@@ -18,13 +18,14 @@ from typing import Any, NamedTuple
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from tnrwatch.domain.incident import ActorLink, IncidentIn, IncidentOut, Location, PersonLink, Source
+from tnrwatch.domain.incident import ActorLink, IncidentIn, IncidentOut, Indicator, Location, PersonLink, Source
 from tnrwatch.store.bulk import BulkWriter
 from tnrwatch.store.models import (
     Account,
     Actor,
     Incident,
     IncidentActor,
+    IncidentIndicator,
     IncidentLocation,
     IncidentOrigin,
     IncidentPerson,
@@ -58,6 +59,7 @@ _CODE_TABLES: tuple[tuple[str, Any, str], ...] = (
 )
 _LOCATION_COLUMNS = ("country", "geo_precision", "admin1", "place", "lat", "lon", "obfuscated")
 _SOURCE_COLUMNS = ("title", "url", "publisher", "published_on", "reliability", "credibility")
+_INDICATOR_COLUMNS = ("kind", "value", "note", "first_seen", "last_seen")
 _INCIDENT_COLUMNS = (
     "id",
     "uuid",
@@ -101,6 +103,7 @@ class PreparedIncident(NamedTuple):
     codes: tuple[tuple[str, ...], ...]  # one tuple per _CODE_TABLES entry
     persons: tuple[tuple[uuid.UUID, str], ...]  # (person uuid, role)
     actors: tuple[tuple[uuid.UUID, str], ...]  # (actor uuid, role)
+    indicators: tuple[tuple[Any, ...], ...] = ()  # _INDICATOR_COLUMNS
 
 
 def prepare_incident(incident: IncidentIn) -> PreparedIncident:
@@ -112,6 +115,7 @@ def prepare_incident(incident: IncidentIn) -> PreparedIncident:
         codes=tuple(tuple(getattr(incident, field)) for field, _, _ in _CODE_TABLES),
         persons=tuple((link.id, link.role) for link in incident.persons),
         actors=tuple((link.id, link.role) for link in incident.actors),
+        indicators=tuple(tuple(getattr(ind, c) for c in _INDICATOR_COLUMNS) for ind in incident.indicators),
     )
 
 
@@ -194,6 +198,7 @@ def replace_incident(session: Session, row: Incident, incident: IncidentIn, stam
         SourceRow,
         IncidentPerson,
         IncidentActor,
+        IncidentIndicator,
         *(t for _, t, _ in _CODE_TABLES),
     ):
         session.execute(delete(model).where(model.incident_id == row.id))
@@ -207,6 +212,7 @@ def _insert_children(writer: BulkWriter, pairs: Sequence[tuple[int, PreparedInci
     codes: list[list[tuple[int, str]]] = [[] for _ in _CODE_TABLES]
     persons: list[tuple[int, int, str]] = []
     actors: list[tuple[int, int, str]] = []
+    indicators: list[tuple[Any, ...]] = []
     for incident_id, incident in pairs:
         locations.extend((incident_id, position, *values) for position, values in enumerate(incident.locations))
         sources.extend((incident_id, position, *values) for position, values in enumerate(incident.sources))
@@ -214,12 +220,14 @@ def _insert_children(writer: BulkWriter, pairs: Sequence[tuple[int, PreparedInci
             rows.extend((incident_id, code) for code in values)
         persons.extend((incident_id, links.persons[person], role) for person, role in incident.persons)
         actors.extend((incident_id, links.actors[actor], role) for actor, role in incident.actors)
+        indicators.extend((incident_id, position, *values) for position, values in enumerate(incident.indicators))
     writer.insert(IncidentLocation.__tablename__, ("incident_id", "position", *_LOCATION_COLUMNS), locations)
     writer.insert(SourceRow.__tablename__, ("incident_id", "position", *_SOURCE_COLUMNS), sources)
     for (_, model, column), rows in zip(_CODE_TABLES, codes, strict=True):
         writer.insert(model.__tablename__, ("incident_id", column), rows)
     writer.insert(IncidentPerson.__tablename__, ("incident_id", "person_id", "role"), persons)
     writer.insert(IncidentActor.__tablename__, ("incident_id", "actor_id", "role"), actors)
+    writer.insert(IncidentIndicator.__tablename__, ("incident_id", "position", *_INDICATOR_COLUMNS), indicators)
 
 
 def load_incidents(session: Session, ids: Sequence[int], taxonomy: Taxonomy) -> list[IncidentOut]:
@@ -246,6 +254,7 @@ def load_incidents(session: Session, ids: Sequence[int], taxonomy: Taxonomy) -> 
     sources = _grouped_rows(session, SourceRow, ids, _SOURCE_COLUMNS, order=SourceRow.position)
     persons = _links(session, IncidentPerson, Person, IncidentPerson.person_id, ids)
     actors = _links(session, IncidentActor, Actor, IncidentActor.actor_id, ids)
+    indicators = _grouped_rows(session, IncidentIndicator, ids, _INDICATOR_COLUMNS, order=IncidentIndicator.position)
     out = []
     for incident_id in ids:
         if incident_id not in by_id:
@@ -265,6 +274,7 @@ def load_incidents(session: Session, ids: Sequence[int], taxonomy: Taxonomy) -> 
                 sources=[Source.model_construct(**values) for values in sources.get(incident_id, [])],
                 persons=[PersonLink.model_construct(id=u, role=r) for u, r in persons.get(incident_id, [])],
                 actors=[ActorLink.model_construct(id=u, role=r) for u, r in actors.get(incident_id, [])],
+                indicators=[Indicator.model_construct(**values) for values in indicators.get(incident_id, [])],
                 taxonomy_version=row.taxonomy_version,
                 tactic_families=_families(tactics, taxonomy),
                 version=row.version,

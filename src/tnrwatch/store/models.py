@@ -195,6 +195,23 @@ class Source(Base):
     __table_args__ = ({"sqlite_with_rowid": False},)
 
 
+class IncidentIndicator(Base):
+    """A technical indicator of an incident (domain/incident.py `Indicator`), in canonical form: the (kind, value)
+    index answers "was this domain seen before?" (services/indicators.py)."""
+
+    __tablename__ = "incident_indicator"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(2000))
+    note: Mapped[str | None] = mapped_column(String(300))
+    first_seen: Mapped[dt.date | None] = mapped_column(Date)
+    last_seen: Mapped[dt.date | None] = mapped_column(Date)
+
+    __table_args__ = (Index(None, "kind", "value"), {"sqlite_with_rowid": False})
+
+
 class Person(Base):
     """A target, relative or witness, known by a pseudonym. Who they are lives only in `PersonIdentity`, encrypted."""
 
@@ -977,3 +994,94 @@ class IdentityShare(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+# -- notices under vetting and the protected-persons registry (domain/notice.py) ----------------------------------
+
+
+class Notice(Base):
+    """An Interpol notice, diffusion or extradition/MLA request under vetting. Type, reference, requesting state,
+    dates, charges and the decision are in the clear (lists and red-flag rules need them); the subject's identity is
+    one AEAD ciphertext from the vault, bound to the notice's uuid (services/notices.py)."""
+
+    __tablename__ = "notice"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    notice_type: Mapped[str] = mapped_column(String(32))
+    interpol_reference: Mapped[str | None] = mapped_column(String(16))
+    requesting_state: Mapped[str] = mapped_column(String(2), index=True)
+    issued: Mapped[dt.date | None] = mapped_column(Date)
+    received: Mapped[dt.date] = mapped_column(Date)
+    decision_due: Mapped[dt.date | None] = mapped_column(Date)
+    decision: Mapped[str] = mapped_column(String(24), default="none")
+    decision_reasons: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    decided_by: Mapped[str | None] = mapped_column(String(64))  # who, as they were called at the time
+    subject_key_id: Mapped[str] = mapped_column(String(64))
+    subject_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    warrants: Mapped[list[NoticeWarrant]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, lazy="raise", order_by="NoticeWarrant.position"
+    )
+
+    __table_args__ = (
+        CheckConstraint(
+            "notice_type IN ('red_notice', 'blue_notice', 'diffusion', 'extradition_request', "
+            "'mutual_legal_assistance')",
+            name="notice_type",
+        ),
+        CheckConstraint("decision IN ('none', 'proceed', 'consult_focal_point', 'do_not_act')", name="decision"),
+        # One record per reference and type (NULL references, e.g. most extradition requests, never clash).
+        UniqueConstraint("notice_type", "interpol_reference"),
+        Index(None, "decision", "received"),
+    )
+
+
+class NoticeWarrant(Base):
+    """One arrest warrant of a notice: the charges, in the clear (they are not names; red-flag rules read them)."""
+
+    __tablename__ = "notice_warrant"
+
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notice.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issuing_country: Mapped[str] = mapped_column(String(2))
+    charge: Mapped[str] = mapped_column(Text)
+    charge_translation: Mapped[str | None] = mapped_column(Text)
+    legal_provision: Mapped[str | None] = mapped_column(String(300))
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class ProtectedPerson(Base):
+    """An entry of the protected-persons registry: someone the node knows to be at risk from `origin_state`. The
+    category, origin state and focal point are in the clear (counts, blocking by origin, "contact focal point X");
+    the identity (names in every script, birth date, nationalities, sex, note) is one AEAD ciphertext, bound to the
+    entry's uuid, that screening opens into memory (services/registry.py)."""
+
+    __tablename__ = "protected_person"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    pseudonym: Mapped[str] = mapped_column(String(16), unique=True)
+    category: Mapped[str] = mapped_column(String(24))
+    origin_state: Mapped[str | None] = mapped_column(String(2), index=True)
+    focal_point: Mapped[str | None] = mapped_column(ForeignKey("jurisdiction.code", ondelete="RESTRICT"))
+    identity_key_id: Mapped[str] = mapped_column(String(64))
+    identity_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint(
+            "category IN ('hrd', 'journalist', 'refugee', 'asylum_seeker', 'incident_target', 'other')",
+            name="category",
+        ),
+    )

@@ -18,12 +18,15 @@ from tnrwatch.services.worker import EmbeddedWorker
 from tnrwatch.settings import Settings
 from tnrwatch.web import health
 from tnrwatch.web.api import actors, alerts, audit, docs, incidents, persons, status, taxonomy
+from tnrwatch.web.api import indicators as indicator_routes
 from tnrwatch.web.api import map as map_routes
+from tnrwatch.web.api import notices as notice_routes
 from tnrwatch.web.api import subscriptions as subscription_routes
 from tnrwatch.web.api.deps import API_PREFIX
 from tnrwatch.web.errors import install_error_handlers
 from tnrwatch.web.middleware import RequestLog, SecurityHeaders
 from tnrwatch.web.openapi import install_openapi
+from tnrwatch.web.partner.server import create_partner_app
 from tnrwatch.web.public import followup, home, plain, report
 from tnrwatch.web.staff import alerts as staff_alerts
 from tnrwatch.web.staff import audit as staff_audit
@@ -33,6 +36,7 @@ from tnrwatch.web.staff import inbox as staff_inbox
 from tnrwatch.web.staff import map as staff_map
 from tnrwatch.web.staff import monitoring as staff_monitoring
 from tnrwatch.web.staff import notes as staff_notes
+from tnrwatch.web.staff import notices as staff_notices
 from tnrwatch.web.staff import pages as staff_pages
 from tnrwatch.web.staff import profiles as staff_profiles
 from tnrwatch.web.static_files import CompressedStaticFiles
@@ -99,6 +103,8 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     for module in (status, incidents, map_routes, taxonomy, persons, actors, alerts, audit):
         app.include_router(module.router)
     app.include_router(subscription_routes.router)
+    app.include_router(indicator_routes.router)
+    app.include_router(notice_routes.router)
     app.include_router(home.router)
     app.include_router(staff_pages.router)
     app.include_router(staff_audit.router)
@@ -110,11 +116,14 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     app.include_router(staff_notes.router)
     app.include_router(staff_alerts.router)
     app.include_router(staff_inbox.router)
+    app.include_router(staff_notices.router)
     if settings.api_docs:
         app.include_router(docs.router)
     app.mount("/static", CompressedStaticFiles(directory=STATIC_DIR), name="static")
     # Partner nodes: a zone of its own, with its own authentication and TAXII's error shape (web/taxii/server.py).
     app.mount("/taxii2", create_taxii_app(lambda: app.state.node), name="taxii")
+    # Partner nodes' plain JSON endpoints (the blind-index screening query), zoned as TAXII (web/partner/server.py).
+    app.mount("/partner", create_partner_app(lambda: app.state.node), name="partner")
 
     install_error_handlers(app)
     install_openapi(app)

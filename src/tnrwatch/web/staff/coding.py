@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from tnrwatch.domain.countries import country_names
+from tnrwatch.domain.indicators import INDICATOR_KINDS
 from tnrwatch.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from tnrwatch.services import coding, incidents
 from tnrwatch.services.node import Node
@@ -32,6 +33,15 @@ SOURCE_ROWS = 3
 PERSON_ROWS = 3
 NEW_PERSON_ROWS = 2
 ACTOR_ROWS = 3
+INDICATOR_ROWS = 3
+INDICATOR_LABELS = {
+    "domain-name": "Domain name",
+    "ipv4-addr": "IPv4 address",
+    "ipv6-addr": "IPv6 address",
+    "url": "Web address (URL)",
+    "file-sha256": "File (SHA-256)",
+    "email-addr": "E-mail address",
+}
 DEFAULTS = {
     "date_precision": "day",
     "geo_precision": "country",
@@ -65,7 +75,13 @@ _LABELS = {
     "verification": "Verification",
     "tlp": "TLP",
 }
-_ROW_NOUNS = {"sources": "Source", "persons": "Person", "new_persons": "New person", "actors": "Actor"}
+_ROW_NOUNS = {
+    "sources": "Source",
+    "persons": "Person",
+    "new_persons": "New person",
+    "actors": "Actor",
+    "indicators": "Indicator",
+}
 
 
 def _node(request: Request) -> Node:
@@ -138,7 +154,7 @@ def parse_form(values: FormValues) -> ParsedForm:
     ):
         put(location, key, values.one(form_name))
     incident["locations"] = [location]
-    rows: dict[str, list[int]] = {"sources": [], "persons": [], "new_persons": [], "actors": []}
+    rows: dict[str, list[int]] = {"sources": [], "persons": [], "new_persons": [], "actors": [], "indicators": []}
     sources = []
     for row in range(SOURCE_ROWS):
         source: dict[str, Any] = {}
@@ -158,6 +174,16 @@ def parse_form(values: FormValues) -> ParsedForm:
             )
             rows["actors"].append(row)
     put(incident, "actors", actors)
+    indicators = []
+    for row in range(INDICATOR_ROWS):
+        indicator: dict[str, Any] = {}
+        for key in ("value", "note", "first_seen", "last_seen"):
+            put(indicator, key, values.one(f"indicators-{row}-{key}"))
+        if indicator:
+            indicator["kind"] = values.one(f"indicators-{row}-kind")
+            indicators.append(indicator)
+            rows["indicators"].append(row)
+    put(incident, "indicators", indicators)
     picks = []
     for row in range(PERSON_ROWS):
         if values.one(f"persons-{row}-pseudonym"):
@@ -250,7 +276,9 @@ def _form_page(
                 "persons": PERSON_ROWS,
                 "new_persons": NEW_PERSON_ROWS,
                 "actors": ACTOR_ROWS,
+                "indicators": INDICATOR_ROWS,
             },
+            "indicator_kinds": [{"code": kind, "label": INDICATOR_LABELS[kind]} for kind in INDICATOR_KINDS],
         },
         status_code=status_code,
     )
@@ -346,6 +374,7 @@ def _incident_page(
             and allowed(principal, "incident:write")
             and may_write_record(principal, owner.jurisdiction),
             "notice": notice,
+            "indicator_labels": INDICATOR_LABELS,
             "taxonomy": _node(request).taxonomy,
             "country_name": country_names(),
         },

@@ -1,0 +1,249 @@
+"""Name matching: normalisation per script, variants, blocking keys, the score's properties (Hypothesis), the
+Matcher, and the F1 on the committed evaluation set (tests/data/names.jsonl, built by bench/make_name_pairs.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tnrwatch.domain import names
+from tnrwatch.domain.names import (
+    RECORDED_F1,
+    THRESHOLD,
+    Matcher,
+    NameDataError,
+    Subject,
+    blocking_keys,
+    compare,
+    normalise,
+    parse_partial_date,
+    subject_from_record,
+    subject_keys,
+)
+
+EVALUATION_SET = Path(__file__).resolve().parent.parent / "data" / "names.jsonl"
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        # Cyrillic: ICAO, BGN, French and plain spellings of one name fold together
+        ("Юрий Гагарин", "iuri gagarin"),
+        ("Iurii Gagarin", "iuri gagarin"),
+        ("Yury GAGARIN", "iuri gagarin"),
+        ("Александр Пушкин", "aleksandr pushkin"),
+        ("Alexander Puschkin", "aleksandr pushkin"),
+        ("Щербаков", "sherbakov"),
+        ("Джамшид", "jamshid"),
+        ("Dzhamshid", "jamshid"),
+        ("Гульнара Каримова", "gulnara karimov"),
+        ("Gulnora Karimova", "gulnara karimov"),
+        ("Хасанов", "hasanov"),
+        # Arabic and Persian: a known name folds onto its group, al- is dropped
+        ("محمد الرشيد", "muhamad rshyd"),
+        ("Mohammed al-Rashid", "muhamad rashid"),
+        ("Mehmet", "muhamad"),
+        ("علی رضایی", "ali rezaei"),
+        ("Abdul Aziz", "abd aziz"),
+        # Chinese characters read as pinyin, surname first
+        ("王小明", "vang xiaoming"),
+        ("Wang Xiaoming", "vang xiaoming"),
+        # Turkish letters
+        ("İbrahim Şahin", "ibrahim sahin"),
+        ("Işık Güneş", "isik gunes"),
+        ("Çağlar Öztürk", "caglar ozturk"),
+    ],
+)
+def test_normalise_per_script(written: str, expected: str) -> None:
+    assert normalise(written) == expected
+
+
+def test_particles_drop_and_patronymics_are_optional() -> None:
+    prepared = names.prepare_name("Aleksandr Sergeevich Pushkin")
+    assert [(p.canonical, p.optional) for p in prepared.parts] == [
+        ("aleksandr", False),
+        ("sergivich", True),
+        ("pushkin", False),
+    ]
+    assert normalise("Karim ibn Said") == "karim said"
+    assert [p.optional for p in names.prepare_name("Jamshid Karimov ogli").parts] == [False, True]
+
+
+def test_transliterate_reads_each_script() -> None:
+    assert names.transliterate("Юрий Гагарин") == "Yuriy Gagarin"
+    assert names.transliterate("İbrahim Şahin") == "Ibrahim Sahin"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Юрий Гагарин", "Yury Gagarin"),
+        ("محمد الرشيد", "Mohamed Al-Rashid"),
+        ("王小明", "Xiao-Ming Wang"),
+        ("علی رضایی", "Ali Rezaei"),
+        ("Aleksandr Sergeevich Pushkin", "PUSHKIN Alexander"),
+        ("Abdulaziz Al-Saud", "Abd al-Aziz Saud"),
+        ("A. Pushkin", "Aleksandr Pushkin"),
+    ],
+)
+def test_true_pairs_match_on_the_name_alone(a: str, b: str) -> None:
+    match = compare(Subject((a,)), Subject((b,)))
+    assert match.is_match, match.explanation
+    assert match.explanation[0].name == "name"
+    assert match.explanation[0].outcome == "agrees"
+
+
+def test_initials_across_romanisations_need_support() -> None:
+    """E. (Evgeny) and Yevgeny: compatible initials, but an initial alone is weak evidence: a date must agree."""
+    born = dt.date(1965, 8, 16)
+    bare = compare(Subject(("E. Vasilev",)), Subject(("Yevgeny Vasilyev",)))
+    dated = compare(Subject(("E. Vasilev",), born), Subject(("Yevgeny Vasilyev",), born))
+    assert "initials" in {f.name for f in bare.contradicted}
+    assert dated.is_match
+    assert dated.score > bare.score
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("Ivan Petrov", "Sergei Petrov"), ("Wang Wei", "Li Na"), ("Ayse Yilmaz", "Emine Kaya")],
+)
+def test_different_names_do_not_match(a: str, b: str) -> None:
+    assert not compare(Subject((a,)), Subject((b,))).is_match
+
+
+def test_contradicting_sex_and_date_of_birth_are_explained() -> None:
+    a = Subject(("Gulnara Karimova",), dt.date(1972, 7, 8), "day", frozenset({"UZ"}), "F")
+    brother = Subject(("Gulnara Karimov",), dt.date(1972, 7, 8), "day", frozenset({"UZ"}), "M")
+    match = compare(a, brother)
+    assert not match.is_match
+    assert [f.name for f in match.contradicted] == ["sex"]
+    older = Subject(("Gulnara Karimova",), dt.date(1951, 1, 1), "year", frozenset({"UZ"}), "F")
+    assert {f.name for f in compare(a, older).contradicted} == {"date_of_birth"}
+    same = Subject(("Гульнара Каримова",), dt.date(1972, 1, 1), "year", frozenset(), "F")
+    assert {f.name for f in compare(a, same).agreed} == {"name", "date_of_birth", "sex"}
+
+
+def test_day_and_month_swapped_still_agree() -> None:
+    a = Subject(("Omar Haddad",), dt.date(1980, 3, 7))
+    b = Subject(("Umar Hadad",), dt.date(1980, 7, 3))
+    feature = next(f for f in compare(a, b).explanation if f.name == "date_of_birth")
+    assert feature.outcome == "agrees"
+
+
+def test_subject_checks_name_the_field() -> None:
+    with pytest.raises(NameDataError, match="names"):
+        Subject(("  ",))
+    with pytest.raises(NameDataError, match="sex"):
+        Subject(("A B",), sex="X")  # type: ignore[arg-type]
+    with pytest.raises(NameDataError, match="nationalities"):
+        Subject(("A B",), nationalities=frozenset({"rus"}))
+    with pytest.raises(NameDataError, match="date_of_birth"):
+        parse_partial_date("17.05.1984")
+    with pytest.raises(NameDataError, match="other_names"):
+        subject_from_record({"name": "A B", "other_names": "C D"})
+    assert parse_partial_date("1984/05/17") == (dt.date(1984, 5, 17), "day")
+    assert parse_partial_date("1984-05") == (dt.date(1984, 5, 1), "month")
+
+
+def test_variant_file_refuses_a_member_in_two_groups() -> None:
+    raw = {"version": 1, "rules": [], "groups": [["Ali", "Aly"], ["Aly", "Alee"]]}
+    with pytest.raises(NameDataError, match=r"groups\[1\]"):
+        names._load_variants(raw)
+    with pytest.raises(NameDataError, match=r"rules\[0\]"):
+        names._load_variants({"version": 1, "rules": [["(", "x"]], "groups": []})
+
+
+def test_blocking_keys_are_deterministic_and_cross_scripts() -> None:
+    arabic = blocking_keys(["محمد الرشيد"], 1980, ["SA"])
+    latin = blocking_keys(["Mohamed Al-Rashid"], 1980, ["sa"])
+    assert arabic == blocking_keys(["محمد الرشيد"], 1980, ["SA"])
+    assert {"pp:mhmt+rsht", "py:mhmt:1980", "py:rsht:1980", "pn:rsht:SA"} <= arabic & latin
+    assert not any(k.startswith("py:") for k in blocking_keys(["Mohamed Al-Rashid"]))
+    assert "py:rsht:1979" in subject_keys(Subject(("Rashid",), dt.date(1980, 1, 1), "year"), year_slack=1)
+
+
+# --- properties ---------------------------------------------------------------------------------------------
+
+NAME_WORDS = [
+    "Юрий", "Гагарин", "Mohammed", "Muhammad", "محمد", "حسین", "Rezaei", "王", "小明", "Xiaoming", "Şahin",
+    "Sahin", "Aleksandr", "A.", "Karimova", "Karimov", "ogli", "al-Rashid", "Iurii", "Li", "Ng", "O'Brien",
+]  # fmt: skip
+name_text = (
+    st.lists(st.sampled_from(NAME_WORDS) | st.text(min_size=1, max_size=8), min_size=1, max_size=4)
+    .map(" ".join)
+    .filter(lambda text: text.strip() != "")
+)
+subjects = st.builds(
+    Subject,
+    names=st.tuples(name_text) | st.tuples(name_text, name_text),
+    date_of_birth=st.none() | st.dates(min_value=dt.date(1940, 1, 1), max_value=dt.date(2010, 12, 31)),
+    dob_precision=st.sampled_from(names.PRECISIONS),
+    nationalities=st.frozensets(st.sampled_from(["RU", "IR", "CN", "TR", "SA"]), max_size=2),
+    sex=st.sampled_from([None, "M", "F"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(subjects, subjects)
+def test_compare_is_symmetric_and_bounded(a: Subject, b: Subject) -> None:
+    forward, backward = compare(a, b), compare(b, a)
+    assert 0.0 <= forward.score <= 1.0
+    assert forward.score == pytest.approx(backward.score, abs=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(subjects)
+def test_identical_subjects_score_high(subject: Subject) -> None:
+    if not names.prepare(subject).names:
+        return  # nothing left of the name after folding (punctuation only): nothing to compare
+    assert compare(subject, subject).score >= 0.9
+
+
+def _evaluation_rows() -> list[dict[str, object]]:
+    with EVALUATION_SET.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
+def test_blocking_keys_of_true_pairs_intersect() -> None:
+    rows = [row for row in _evaluation_rows() if row["label"] == 1]
+    missed = []
+    for row in rows:
+        a = subject_from_record(row["a"])  # type: ignore[arg-type]
+        b = subject_from_record(row["b"])  # type: ignore[arg-type]
+        if not subject_keys(a, year_slack=1) & subject_keys(b):
+            missed.append(row["id"])
+    assert len(missed) <= 0.03 * len(rows), missed
+
+
+def test_matcher_screens_only_its_blocks() -> None:
+    matcher = Matcher()
+    matcher.add("p1", Subject(("Гульнара Каримова",), dt.date(1972, 7, 8), sex="F"))
+    matcher.add("p2", Subject(("Ivan Petrov",), dt.date(1980, 1, 2), sex="M"))
+    matcher.add("p3", Subject(("Gulnara Karimova",), dt.date(1950, 1, 1), "year", sex="F"))
+    with pytest.raises(NameDataError, match="p1"):
+        matcher.add("p1", Subject(("X Y",)))
+    query = Subject(("KARIMOVA Gulnora",), dt.date(1972, 1, 1), "year", sex="F")
+    assert matcher.candidates(query) == {"p1", "p3"}
+    found = matcher.screen(query)
+    assert [c.key for c in found] == ["p1"]
+    assert found[0].match.is_match
+
+
+def test_f1_on_the_evaluation_set_holds() -> None:
+    """Fails when a change to the matcher or its variant file lowers F1 below the recorded figure."""
+    true_positive = false_positive = false_negative = 0
+    for row in _evaluation_rows():
+        score = compare(subject_from_record(row["a"]), subject_from_record(row["b"])).score  # type: ignore[arg-type]
+        predicted = score >= THRESHOLD
+        true_positive += predicted and row["label"] == 1
+        false_positive += predicted and row["label"] == 0
+        false_negative += not predicted and row["label"] == 1
+    precision = true_positive / (true_positive + false_positive)
+    recall = true_positive / (true_positive + false_negative)
+    f1 = 2 * precision * recall / (precision + recall)
+    assert f1 >= RECORDED_F1 - 1e-9, f"F1 {f1:.4f} < recorded {RECORDED_F1:.4f}"
