@@ -39,7 +39,7 @@ def test_incident_changes_are_events_in_their_own_transaction(node: Node, operat
     incidents.update_incident(node, GERMAN, created.id, {"verification": "verified"})  # verified again
     incidents.share_with_eu(node, GERMAN, created.id, True)
     incidents.share_with_eu(node, GERMAN, created.id, True)  # no change, no event
-    incidents.share_with_eu(node, GERMAN, created.id, False)  # nobody new may read it: no event
+    incidents.share_with_eu(node, GERMAN, created.id, False)  # partners must drop it (incident_sharing): an event
     assert [event for _, event, _ in events(node)] == [
         "created",
         "updated",
@@ -48,6 +48,7 @@ def test_incident_changes_are_events_in_their_own_transaction(node: Node, operat
         "updated",
         "verified",
         "updated",
+        "updated",
     ]
     assert {(topic, subject) for topic, _, subject in events(node)} == {("incident", created.id)}
 
@@ -55,7 +56,7 @@ def test_incident_changes_are_events_in_their_own_transaction(node: Node, operat
         incidents.update_incident(node, GERMAN, created.id, {"tactics": ["not-a-tactic"]})
     with pytest.raises(InvalidInputError):
         incidents.create_incident(node, operator, incident_data(tlp="purple"))
-    assert len(events(node)) == 7  # a change that fails leaves no event behind
+    assert len(events(node)) == 8  # a change that fails leaves no event behind
 
 
 def test_created_already_verified_is_created(node: Node) -> None:
