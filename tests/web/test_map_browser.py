@@ -329,6 +329,9 @@ def test_points_show_place_level_locations_and_never_an_obfuscated_one(watched: 
     from playwright.sync_api import expect  # only browser tests need Playwright
 
     expect(page.locator("#map .map-point")).to_have_count(3, timeout=TIMEOUT)  # Berlin, Hamburg, Paris apart
+    # The view change fetches the points again and redraws the markers: click only once that has settled, or the
+    # click may land on a marker that is being replaced (its popup then never opens).
+    page.wait_for_load_state("networkidle")
     where = page.evaluate(
         """(() => {
           const found = [];
