@@ -54,6 +54,8 @@ import yaml
 from anyascii import anyascii
 from rapidfuzz.distance import Indel
 
+from tnrwatch.domain import notice
+
 THRESHOLD = 0.6
 RECORDED_F1 = 0.959  # measured 0.9595 (P 0.933, R 0.988) on tests/data/names.jsonl at THRESHOLD
 
@@ -453,21 +455,19 @@ class Subject:
 
 
 def parse_partial_date(text: str) -> tuple[dt.date, Precision]:
-    """ "1984", "1984-05" or "1984-05-17" (Interpol's `date_of_birth` comes as "1984/05/17" too) -> date and precision.
+    """ "1984", "1984-05" or "1984-05-17" (Interpol's `date_of_birth` comes as "1984/05/17" too) -> date and precision,
+    read by the notices' parser (domain/notice.py), so a date means the same on a notice and in the registry.
 
     Raise NameDataError on anything else."""
-    parts = text.strip().replace("/", "-").split("-")
     try:
-        numbers = [int(p) for p in parts]
-        if len(numbers) == 1 and len(parts[0]) == 4:
-            return dt.date(numbers[0], 1, 1), "year"
-        if len(numbers) == 2:
-            return dt.date(numbers[0], numbers[1], 1), "month"
-        if len(numbers) == 3:
-            return dt.date(numbers[0], numbers[1], numbers[2]), "day"
-    except ValueError:
-        pass
-    raise NameDataError("date_of_birth: expected YYYY, YYYY-MM or YYYY-MM-DD")
+        year, month, day = notice.parse_partial_date(text)
+    except ValueError as exc:
+        raise NameDataError(f"date_of_birth: {exc}") from None
+    if month is None:
+        return dt.date(year, 1, 1), "year"
+    if day is None:
+        return dt.date(year, month, 1), "month"
+    return dt.date(year, month, day), "day"
 
 
 def subject_from_record(record: Mapping[str, object]) -> Subject:
