@@ -247,3 +247,71 @@ def test_f1_on_the_evaluation_set_holds() -> None:
     recall = true_positive / (true_positive + false_negative)
     f1 = 2 * precision * recall / (precision + recall)
     assert f1 >= RECORDED_F1 - 1e-9, f"F1 {f1:.4f} < recorded {RECORDED_F1:.4f}"
+
+
+thresholds = st.floats(min_value=0.01, max_value=0.99)
+
+
+@settings(max_examples=300, deadline=None)
+@given(subjects, subjects, thresholds)
+def test_compare_at_least_decides_as_compare(a: Subject, b: Subject, threshold: float) -> None:
+    full = compare(a, b)
+    quick = names.compare_at_least(a, b, threshold)
+    if full.score >= threshold:
+        assert quick == full
+    else:
+        assert quick is None
+
+
+def _evaluation_subjects() -> list[tuple[Subject, Subject]]:
+    return [
+        (subject_from_record(row["a"]), subject_from_record(row["b"]))  # type: ignore[arg-type]
+        for row in _evaluation_rows()
+    ]
+
+
+def test_compare_at_least_on_the_evaluation_set() -> None:
+    """The real spellings (scripts, initials, patronymics, merged parts) at thresholds around the operating one."""
+    for a, b in _evaluation_subjects():
+        full = compare(a, b)
+        for threshold in (0.3, THRESHOLD, 0.9):
+            quick = names.compare_at_least(a, b, threshold)
+            assert (quick == full) if full.score >= threshold else quick is None, (a.names, b.names, threshold)
+
+
+def test_filled_similarities_are_part_similarities() -> None:
+    """`fill_similarities` (rapidfuzz cdist, Latin and Arabic-script parts) writes what `part_similarity` computes."""
+    pairs = _evaluation_subjects()
+    left = set().union(*(names.prepare(a).parts for a, _ in pairs[::20]))
+    right = set().union(*(names.prepare(b).parts for _, b in pairs))
+    names.clear_caches()
+    names.fill_similarities(left, right)
+    filled = dict(names._SIMILARITY)
+    names.clear_caches()
+    assert len(filled) > 5_000
+    assert any(x.abjad or y.abjad for x, y in filled)
+    for (x, y), value in filled.items():
+        assert value == names.part_similarity(x, y), (x, y)
+
+
+def test_matcher_screen_is_every_candidate_compared() -> None:
+    """The matcher's shortcuts (context ceiling in numpy, name floors, filled similarities) change no result."""
+    pairs = _evaluation_subjects()
+    matcher = Matcher()
+    indexed = {}
+    for index, (_, b) in enumerate(pairs):
+        matcher.add(str(index), b)
+        indexed[str(index)] = b
+    names.clear_caches()
+    for a, _ in pairs[::3]:
+        expected = sorted(
+            (
+                (match.score, key)
+                for key in matcher.candidates(a)
+                if (match := compare(a, indexed[key])).score >= THRESHOLD
+            ),
+            reverse=True,
+        )
+        found = matcher.screen(a)
+        assert sorted(((c.score, c.key) for c in found), reverse=True) == expected
+        assert [c.score for c in found] == sorted((c.score for c in found), reverse=True)

@@ -45,14 +45,17 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
+from itertools import product
 from typing import Literal
 
+import numpy as np
 import yaml
 from anyascii import anyascii
 from rapidfuzz.distance import Indel
+from rapidfuzz.process import cdist
 
 from tnrwatch.domain import notice
 
@@ -244,23 +247,38 @@ def phonetic_key(canonical_part: str) -> str:
 # --- one name -----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Part:
-    """One name part after normalisation."""
+    """One name part after normalisation. Parts are interned (`make_part`): one object per distinct part, so that
+    identity is equality and the similarity cache hashes by identity, which the screening loop does millions of
+    times."""
 
     canonical: str
     phonetic: str
     first: str = ""  # the first letter as written (before the rules): what an initial stands for
     abjad: bool = False  # came from Arabic-script letters: no short vowels, compare on `phonetic`
     optional: bool = False  # a patronymic: costs nothing when the other side lacks it
+    initial: bool = field(init=False)
+    weight: float = field(init=False)  # an initial is half the evidence of a full part
+    order: str = field(init=False)  # a total order on parts, for ties in `_align` that do not depend on sides
 
-    @property
-    def initial(self) -> bool:
-        return len(self.canonical) == 1
+    def __post_init__(self) -> None:
+        initial = len(self.canonical) == 1
+        object.__setattr__(self, "initial", initial)
+        object.__setattr__(self, "weight", 0.5 if initial else 1.0)
+        object.__setattr__(self, "order", f"{self.canonical}\0{self.abjad:d}{self.optional:d}")
 
-    @property
-    def weight(self) -> float:
-        return 0.5 if self.initial else 1.0
+
+_PARTS: dict[tuple[str, str, str, bool, bool], Part] = {}
+
+
+def make_part(canonical: str, phonetic: str, first: str = "", *, abjad: bool = False, optional: bool = False) -> Part:
+    """The one `Part` with these fields."""
+    key = (canonical, phonetic, first, abjad, optional)
+    part = _PARTS.get(key)
+    if part is None:
+        part = _PARTS.setdefault(key, Part(canonical, phonetic, first, abjad, optional))
+    return part
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,23 +286,28 @@ class PreparedName:
     parts: tuple[Part, ...]
     # The same parts with one pair of neighbours merged ("Xiao Ming" = "Xiaoming", "Abdul Aziz" = "Abdulaziz").
     alternatives: tuple[tuple[Part, ...], ...]
+    # Per alternative: no initial and no optional part, so `_plain_ceiling` bounds its alignments.
+    plain: tuple[bool, ...] = ()
 
 
-def _part(word: str, table: Variants, *, optional: bool = False) -> Part | None:
+@lru_cache(maxsize=100_000)
+def _part(word: str, *, optional: bool = False) -> Part | None:
+    """One written word as a part (cached: a registry repeats its common names many times)."""
+    table = variants()
     if _is_abjad(word):
         ascii_word = _abjad_ascii(word)
         if not ascii_word:
             return None
         known = table.abjad.get(ascii_word)
         if known is not None:
-            return Part(known, phonetic_key(known), known[:1], optional=optional)
-        return Part(ascii_word, phonetic_key(_rewrite(ascii_word, table)), abjad=True, optional=optional)
+            return make_part(known, phonetic_key(known), known[:1], optional=optional)
+        return make_part(ascii_word, phonetic_key(_rewrite(ascii_word, table)), abjad=True, optional=optional)
     folded = _fold_word(word)
     if not folded:
         return None
     canonical = _rewrite(folded, table)
     canonical = table.canonical.get(canonical, canonical)
-    return Part(canonical, phonetic_key(canonical), folded[:1], optional=optional)
+    return make_part(canonical, phonetic_key(canonical), folded[:1], optional=optional)
 
 
 def _words(name: str) -> list[str]:
@@ -305,7 +328,6 @@ def _words(name: str) -> list[str]:
 @lru_cache(maxsize=200_000)
 def prepare_name(name: str) -> PreparedName:
     """Normalise one written name into comparable parts (see the module docstring)."""
-    table = variants()
     words = _words(name)
     parts: list[Part] = []
     for index, word in enumerate(words):
@@ -314,10 +336,11 @@ def prepare_name(name: str) -> PreparedName:
             continue
         if folded in PATRONYMIC_PARTICLES:
             if parts:  # "Karim ogli": the father's name before it is the patronymic
-                parts[-1] = replace(parts[-1], optional=True)
+                last = parts[-1]
+                parts[-1] = make_part(last.canonical, last.phonetic, last.first, abjad=last.abjad, optional=True)
             continue
         patronymic = len(words) >= 3 and index > 0 and bool(PATRONYMIC_SUFFIX.search(folded))
-        part = _part(word, table, optional=patronymic)
+        part = _part(word, optional=patronymic)
         if part is not None:
             parts.append(part)
     parts_tuple = tuple(parts)
@@ -329,11 +352,16 @@ def prepare_name(name: str) -> PreparedName:
                 continue
             merged_text = left.canonical + right.canonical
             merged_text = variants().canonical.get(merged_text, merged_text)
-            merged = Part(
-                merged_text, phonetic_key(merged_text), left.first, left.abjad, left.optional and right.optional
+            merged = make_part(
+                merged_text,
+                phonetic_key(merged_text),
+                left.first,
+                abjad=left.abjad,
+                optional=left.optional and right.optional,
             )
             alternatives.append((*parts[:i], merged, *parts[i + 2 :]))
-    return PreparedName(parts_tuple, tuple(alternatives))
+    plain = tuple(not any(part.initial or part.optional for part in alternative) for alternative in alternatives)
+    return PreparedName(parts_tuple, tuple(alternatives), plain)
 
 
 def transliterate(name: str) -> str:
@@ -352,9 +380,64 @@ def normalise(name: str) -> str:
 _INITIAL_CLASS = {"y": "i", "j": "i", "e": "i", "i": "i", "q": "k", "c": "k", "k": "k", "g": "k"}
 
 
-@lru_cache(maxsize=1_000_000)
+# Part pairs already compared. Parts are interned, so the key hashes by identity; cleared when it grows past
+# _SIMILARITY_CACHE_SIZE (a 100,000-person registry screened by 10,000 notices fills about a tenth of it).
+_SIMILARITY: dict[tuple[Part, Part], float] = {}
+_SIMILARITY_CACHE_SIZE = 2_000_000
+
+
 def part_similarity(a: Part, b: Part) -> float:
     """How alike two parts are, in [0, 1]: 1 for the same canonical part, an edit-distance ratio otherwise."""
+    similarity = _SIMILARITY.get((a, b))
+    if similarity is None:
+        if len(_SIMILARITY) >= _SIMILARITY_CACHE_SIZE:
+            _SIMILARITY.clear()
+        similarity = _SIMILARITY[(a, b)] = _part_similarity(a, b)
+    return similarity
+
+
+def fill_similarities(left: Iterable[Part], right: Iterable[Part]) -> None:
+    """Compare many parts at once: every pair of full (not initial) parts, one from each side, goes into the cache
+    with the value `part_similarity` gives, by rapidfuzz `cdist` calls (Latin pairs on their canonical parts, pairs
+    with an Arabic-script part on their phonetic keys). Pairs with an initial are left to `part_similarity`.
+    Screening calls it with a query's parts and its candidates'."""
+    xs = [part for part in left if not part.initial]
+    ys = [part for part in right if not part.initial]
+    if not xs or not ys:
+        return
+    if len(_SIMILARITY) + len(xs) * len(ys) > _SIMILARITY_CACHE_SIZE:
+        _SIMILARITY.clear()
+    x_latin = [x for x in xs if not x.abjad]
+    y_latin = [y for y in ys if not y.abjad]
+    _fill(x_latin, y_latin, [x.canonical for x in x_latin], [y.canonical for y in y_latin], abjad=False)
+    y_abjad = [y for y in ys if y.abjad]
+    _fill(xs, y_abjad, [x.phonetic for x in xs], [y.phonetic for y in y_abjad], abjad=True)
+    x_abjad = [x for x in xs if x.abjad]
+    _fill(x_abjad, y_latin, [x.phonetic for x in x_abjad], [y.phonetic for y in y_latin], abjad=True)
+
+
+def _fill(xs: list[Part], ys: list[Part], x_texts: list[str], y_texts: list[str], *, abjad: bool) -> None:
+    if not xs or not ys:
+        return
+    matrix = cdist(x_texts, y_texts, scorer=Indel.normalized_similarity, dtype=np.float64)
+    if abjad:  # as `_part_similarity`: the same phonetic key 0.95, else 0.9 of the keys' similarity
+        matrix = np.where(matrix == 1.0, 0.95, 0.9 * matrix)
+    _SIMILARITY.update(zip(product(xs, ys), matrix.ravel().tolist(), strict=True))
+    if abjad:  # two Arabic-script parts with one canonical form are the same part
+        for x in xs:
+            for y in ys:
+                if x.abjad and y.abjad and x.canonical == y.canonical:
+                    _SIMILARITY[(x, y)] = 1.0
+
+
+def clear_caches() -> None:
+    """Forget prepared names, parts and part similarities (benchmarks measure cold runs with it)."""
+    prepare_name.cache_clear()
+    _part.cache_clear()
+    _SIMILARITY.clear()
+
+
+def _part_similarity(a: Part, b: Part) -> float:
     if a.canonical == b.canonical and a.abjad == b.abjad:
         return 1.0
     if a.initial or b.initial:
@@ -380,50 +463,87 @@ class NameAlignment:
     used_initials: bool
 
 
-def _order(part: Part) -> tuple[str, bool, bool]:
-    return (part.canonical, part.abjad, part.optional)
+_NO_ALIGNMENT = NameAlignment(0.0, used_initials=False)
 
 
 def _align(a: Sequence[Part], b: Sequence[Part]) -> NameAlignment:
-    """Pair the parts of two names greedily, best pairs first, in any order; unmatched parts count against."""
+    """Pair the parts of two names greedily, best pairs first, in any order; unmatched parts count against.
+
+    Ties are broken on the parts themselves (`Part.order`), not their positions, so that _align(a, b) == _align(b, a).
+    The hot loop of screening: plain tuples sorted natively, the similarity cache read inline."""
     if not a or not b:
-        return NameAlignment(0.0, used_initials=False)
-    # Ties are broken on the parts themselves, not their positions, so that _align(a, b) == _align(b, a).
-    pairs = sorted(
-        ((part_similarity(x, y), i, j) for i, x in enumerate(a) for j, y in enumerate(b)),
-        key=lambda item: (-item[0], *sorted((_order(a[item[1]]), _order(b[item[2]])))),
-    )
-    used_a: set[int] = set()
-    used_b: set[int] = set()
+        return _NO_ALIGNMENT
+    cache = _SIMILARITY
+    pairs = []
+    for i, x in enumerate(a):
+        for j, y in enumerate(b):
+            similarity = cache.get((x, y))
+            if similarity is None:
+                similarity = part_similarity(x, y)
+            pairs.append(
+                (-similarity, x.order, y.order, i, j) if x.order <= y.order else (-similarity, y.order, x.order, i, j)
+            )
+    pairs.sort()
+    used_a = [False] * len(a)
+    used_b = [False] * len(b)
     matched = 0.0
     total = 0.0
     initials = False
-    for similarity, i, j in pairs:
-        if i in used_a or j in used_b:
+    for negated, _, _, i, j in pairs:
+        if used_a[i] or used_b[j]:
             continue
-        used_a.add(i)
-        used_b.add(j)
-        weight = a[i].weight + b[j].weight
-        if (a[i].optional or b[j].optional) and similarity < 0.8:
+        used_a[i] = used_b[j] = True
+        x, y = a[i], b[j]
+        if (x.optional or y.optional) and negated > -0.8:
             continue  # a patronymic that disagrees is left unmatched, at no cost
-        matched += similarity * weight
+        weight = x.weight + y.weight
+        matched -= negated * weight
         total += weight
-        initials = initials or (a[i].initial != b[j].initial and similarity > 0)
+        initials = initials or (x.initial != y.initial and negated < 0)
     for parts, used in ((a, used_a), (b, used_b)):
         for index, part in enumerate(parts):
-            if index not in used and not part.optional:
+            if not used[index] and not part.optional:
                 total += UNMATCHED_SHARE * part.weight
     return NameAlignment(matched / total if total else 0.0, used_initials=initials)
 
 
-def name_similarity(a: PreparedName, b: PreparedName) -> NameAlignment:
-    """The best alignment over both names' alternatives (merged neighbouring parts)."""
-    best = NameAlignment(0.0, used_initials=False)
-    for x in a.alternatives:
-        for y in b.alternatives:
+def _plain_ceiling(a: Sequence[Part], b: Sequence[Part]) -> float:
+    """An upper bound of `_align(a, b).similarity` without sorting, for parts that are neither initials nor
+    optional (weight 1, every pair counted): greedy pairs min(n, m) parts, each pair's similarity at most the
+    shorter side's part's best, and the denominator is then fixed."""
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    cache = _SIMILARITY
+    matched = 0.0
+    for x in short:
+        best = 0.0
+        for y in long:
+            similarity = cache.get((x, y))
+            if similarity is None:
+                similarity = part_similarity(x, y)
+            if similarity > best:
+                best = similarity
+        matched += best
+    pairs = len(short)
+    return 2.0 * matched / (2.0 * pairs + UNMATCHED_SHARE * (len(long) - pairs)) if pairs else 0.0
+
+
+def name_similarity(a: PreparedName, b: PreparedName, floor: float = 0.0) -> NameAlignment:
+    """The best alignment over both names' alternatives (merged neighbouring parts).
+
+    With `floor`, alternatives whose alignment cannot reach it are skipped: the answer is exact when it is at least
+    `floor`, and below `floor` when the exact one is."""
+    best = _NO_ALIGNMENT
+    for x, x_plain in zip(a.alternatives, a.plain, strict=True):
+        for y, y_plain in zip(b.alternatives, b.plain, strict=True):
+            if x_plain and y_plain:
+                ceiling = _plain_ceiling(x, y)
+                if ceiling < floor or ceiling <= best.similarity:
+                    continue
             candidate = _align(x, y)
             if candidate.similarity > best.similarity:
                 best = candidate
+                if best.similarity >= 1.0:
+                    return best
     return best
 
 
@@ -504,13 +624,15 @@ def subject_from_record(record: Mapping[str, object]) -> Subject:
 class PreparedSubject:
     subject: Subject
     names: tuple[PreparedName, ...]
+    parts: frozenset[Part]  # every part of every name's alternatives
 
 
 def prepare(subject: Subject | PreparedSubject) -> PreparedSubject:
     if isinstance(subject, PreparedSubject):
         return subject
     names = tuple(prepared for name in subject.names if (prepared := prepare_name(name)).parts)
-    return PreparedSubject(subject, names)
+    parts = frozenset(part for name in names for alternative in name.alternatives for part in alternative)
+    return PreparedSubject(subject, names, parts)
 
 
 # --- the score and its explanation --------------------------------------------------------------------------
@@ -589,17 +711,25 @@ def _sex_feature(a: Subject, b: Subject) -> Feature:
     return Feature("sex", "contradicts", SEX_WEIGHTS["different"], "sex differs")
 
 
-def compare(a: Subject | PreparedSubject, b: Subject | PreparedSubject) -> Match:
-    """Score how likely `a` and `b` are the same person, in [0, 1], with the features that moved the score.
-
-    Symmetric: compare(a, b) and compare(b, a) give the same score."""
-    pa, pb = prepare(a), prepare(b)
-    best = NameAlignment(0.0, used_initials=False)
-    for x in pa.names:
-        for y in pb.names:
-            candidate = name_similarity(x, y)
+def _best_names(a: PreparedSubject, b: PreparedSubject, floor: float = 0.0) -> NameAlignment:
+    """The best name alignment over both subjects' names; exact from `floor` on (see `name_similarity`)."""
+    best = _NO_ALIGNMENT
+    for x in a.names:
+        for y in b.names:
+            candidate = name_similarity(x, y, max(floor, best.similarity))
             if candidate.similarity > best.similarity:
                 best = candidate
+                if best.similarity >= 1.0:
+                    return best
+    return best
+
+
+def _context(a: Subject, b: Subject) -> tuple[Feature, Feature, Feature]:
+    """The features besides the name: date of birth, nationality, sex."""
+    return _date_feature(a, b), _nationality_feature(a, b), _sex_feature(a, b)
+
+
+def _match(best: NameAlignment, context: tuple[Feature, ...]) -> Match:
     name_weight = NAME_SLOPE * (best.similarity - NAME_PIVOT)
     features = [
         Feature(
@@ -611,11 +741,43 @@ def compare(a: Subject | PreparedSubject, b: Subject | PreparedSubject) -> Match
     ]
     if best.used_initials:
         features.append(Feature("initials", "contradicts", INITIALS_PENALTY, "matched on initials only"))
-    features += [_date_feature(pa.subject, pb.subject), _nationality_feature(pa.subject, pb.subject)]
-    features.append(_sex_feature(pa.subject, pb.subject))
+    features += context
     logit = sum(feature.weight for feature in features)
     score = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
     return Match(score, tuple(features))
+
+
+def compare(a: Subject | PreparedSubject, b: Subject | PreparedSubject) -> Match:
+    """Score how likely `a` and `b` are the same person, in [0, 1], with the features that moved the score.
+
+    Symmetric: compare(a, b) and compare(b, a) give the same score."""
+    pa, pb = prepare(a), prepare(b)
+    return _match(_best_names(pa, pb), _context(pa.subject, pb.subject))
+
+
+# The most a name can add (similarity 1): a pair whose other features leave it short of a threshold even then is
+# decided without comparing names.
+NAME_CEILING = NAME_SLOPE * (1.0 - NAME_PIVOT)
+
+
+def compare_at_least(a: Subject | PreparedSubject, b: Subject | PreparedSubject, threshold: float) -> Match | None:
+    """`compare(a, b)` when it scores at least `threshold`, else None: what screening needs. Cheaper than
+    `compare` on the pairs that blocking brings together but whose birth dates or sex rule a match out, since
+    their names are not compared at all (the decision is the same: tests/domain/test_names.py checks it)."""
+    pa, pb = prepare(a), prepare(b)
+    context = _context(pa.subject, pb.subject)
+    floor = 0.0
+    if 0.0 < threshold < 1.0:
+        # The name similarity the threshold needs, given the other features (initials would only lower the score).
+        needed = math.log(threshold / (1.0 - threshold)) - sum(feature.weight for feature in context)
+        floor = NAME_PIVOT + needed / NAME_SLOPE - 1e-9
+        if floor > 1.0:
+            return None
+    best = _best_names(pa, pb, floor)
+    if best.similarity < floor:
+        return None
+    match = _match(best, context)
+    return match if match.score >= threshold else None
 
 
 # --- blocking -----------------------------------------------------------------------------------------------
@@ -664,9 +826,10 @@ def subject_keys(subject: Subject, *, year_slack: int = 0) -> set[str]:
     """`blocking_keys` of a subject; with `year_slack`, also the `py:` keys of the neighbouring birth years."""
     year = subject.date_of_birth.year if subject.date_of_birth else None
     keys = blocking_keys(subject.names, year, subject.nationalities)
-    if year is not None:
+    if year is not None and year_slack:
+        phonetic = [key[2:] for key in keys if key.startswith("p:")]
         for offset in range(-year_slack, year_slack + 1):
-            keys |= {k for k in blocking_keys(subject.names, year + offset) if k.startswith("py:")}
+            keys.update(f"py:{key}:{year + offset}" for key in phonetic)
     return keys
 
 
@@ -683,26 +846,40 @@ class Matcher:
     Blocks searched for a query: every shared `pp:` (two name parts) and `py:` (a part and the birth year, one
     year of slack) key, and a shared `p:` key (one part alone) only while its block has at most
     `MAX_SINGLE_KEY_BLOCK` members: a lone common forename must not pull in the whole registry.
+
+    Screening then rules out, for all of a query's candidates at once (numpy), those whose date of birth, sex and
+    nationality leave them short of the threshold even with identical names (`NAME_CEILING`); only the rest have
+    their names compared. The result is the same as comparing every candidate (tests/domain/test_names.py).
     """
 
     def __init__(self) -> None:
-        self._subjects: dict[str, PreparedSubject] = {}
-        self._blocks: defaultdict[str, list[str]] = defaultdict(list)
+        self._keys: list[str] = []
+        self._positions: dict[str, int] = {}
+        self._subjects: list[PreparedSubject] = []
+        self._blocks: defaultdict[str, list[int]] = defaultdict(list)
+        # Per subject: birth year, month, day, precision (index in PRECISIONS; -1 unknown), sex (0 unknown, 1 M,
+        # 2 F), nationality known (0/1). Grown in lists, read as one numpy array (`_table`), rebuilt after an add.
+        self._rows: list[tuple[int, int, int, int, int, int]] = []
+        self._table: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self._subjects)
 
     def add(self, key: str, subject: Subject) -> None:
-        if key in self._subjects:
+        if key in self._positions:
             raise NameDataError(f"key {key!r} is already indexed")
-        self._subjects[key] = prepare(subject)
+        position = len(self._keys)
+        self._keys.append(key)
+        self._positions[key] = position
+        self._subjects.append(prepare(subject))
+        self._rows.append(_context_row(subject))
+        self._table = None
         for block in subject_keys(subject):
             if block.startswith(("pp:", "py:", "p:")):
-                self._blocks[block].append(key)
+                self._blocks[block].append(position)
 
-    def candidates(self, subject: Subject) -> set[str]:
-        """Keys of the indexed subjects that share a searched block with `subject`."""
-        found: set[str] = set()
+    def _candidate_positions(self, subject: Subject) -> set[int]:
+        found: set[int] = set()
         for block in subject_keys(subject, year_slack=1):
             members = self._blocks.get(block)
             if not members:
@@ -712,12 +889,83 @@ class Matcher:
             found.update(members)
         return found
 
+    def candidates(self, subject: Subject) -> set[str]:
+        """Keys of the indexed subjects that share a searched block with `subject`."""
+        return {self._keys[position] for position in self._candidate_positions(subject)}
+
     def screen(self, subject: Subject, *, threshold: float = THRESHOLD) -> list[Candidate]:
         """Indexed subjects scoring at least `threshold` against `subject`, best first."""
         query = prepare(subject)
+        found = self._candidate_positions(subject)
+        if not found:
+            return []
+        positions = np.fromiter(found, dtype=np.int64, count=len(found))
+        if 0.0 < threshold < 1.0:
+            if self._table is None:
+                self._table = np.array(self._rows, dtype=np.int64).reshape(-1, 6)
+            needed = math.log(threshold / (1.0 - threshold))
+            bound = _context_ceiling(_context_row(subject), self._table[positions]) + NAME_CEILING
+            positions = positions[bound >= needed - 1e-9]
+        survivors = positions.tolist()
+        fill_similarities(query.parts, set().union(*(self._subjects[position].parts for position in survivors)))
         results = [
-            Candidate(match.score, key, match)
-            for key in self.candidates(subject)
-            if (match := compare(query, self._subjects[key])).score >= threshold
+            Candidate(match.score, self._keys[position], match)
+            for position in survivors
+            if (match := compare_at_least(query, self._subjects[position], threshold)) is not None
         ]
         return sorted(results, reverse=True)
+
+
+_SEX_CODES = {None: 0, "M": 1, "F": 2}
+
+
+def _context_row(subject: Subject) -> tuple[int, int, int, int, int, int]:
+    born = subject.date_of_birth
+    precision = PRECISIONS.index(subject.dob_precision) if born else -1
+    return (
+        born.year if born else 0,
+        born.month if born else 0,
+        born.day if born else 0,
+        precision,
+        _SEX_CODES[subject.sex],
+        int(bool(subject.nationalities)),
+    )
+
+
+def _context_ceiling(query: tuple[int, int, int, int, int, int], table: np.ndarray) -> np.ndarray:
+    """For each row of `table` (`Matcher._rows`), the most date of birth, sex and nationality can add against
+    `query`: the date and sex weights exactly as `_date_feature` and `_sex_feature` give them, the nationality's
+    at its best (an overlap) when both sides know one."""
+    year, month, day, precision, sex, has_nationality = query
+    years, months, days, precisions = table[:, 0], table[:, 1], table[:, 2], table[:, 3]
+    coarser = np.maximum(precisions, precision)
+    apart = np.abs(years - year)
+    swapped = (coarser == 0) & (months == day) & (days == month)
+    date = np.select(
+        [
+            apart >= 2,
+            apart == 1,
+            coarser == 2,
+            (months != month) & swapped,
+            months != month,
+            coarser == 1,
+            days != day,
+        ],
+        [
+            DOB_WEIGHTS["contradicts"],
+            DOB_WEIGHTS["year_apart"],
+            DOB_WEIGHTS["same_year"],
+            DOB_WEIGHTS["same_year"],
+            DOB_WEIGHTS["day_differs"],
+            DOB_WEIGHTS["same_month"],
+            DOB_WEIGHTS["day_differs"],
+        ],
+        DOB_WEIGHTS["same_day"],
+    )
+    date = np.where((precisions >= 0) & (precision >= 0), date, 0.0)
+    sexes = table[:, 4]
+    sex_weight = np.where(sexes == sex, SEX_WEIGHTS["same"], SEX_WEIGHTS["different"])
+    sex_weight = np.where((sexes > 0) & (sex > 0), sex_weight, 0.0)
+    nationality = np.where((table[:, 5] > 0) & (has_nationality > 0), NATIONALITY_WEIGHTS["overlap"], 0.0)
+    result: np.ndarray = date + sex_weight + nationality
+    return result
