@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shlex
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from tnrwatch.cli.main import app
 from tnrwatch.crypto import totp
-from tnrwatch.services import accounts, staff_auth
+from tnrwatch.services import accounts, demo_notices, staff_auth
 from tnrwatch.services.node import Node
 from tnrwatch.settings import Settings
-from tnrwatch.store.models import Incident
+from tnrwatch.store.models import Incident, Notice, ProtectedPerson
+from tnrwatch.web.app import create_app
 
 
 @pytest.fixture
@@ -81,7 +84,7 @@ def test_a_demo_officer_signs_in_with_totp(runner: CliRunner, node: Node, settin
     first = runner.invoke(app, ["demo", "credentials"])
     assert first.exit_code == 0, first.output
     kept = json.loads((settings.home / "demo-staff.json").read_text())
-    assert set(kept) == {"officer.de", "officer.fr", "supervisor.de", "analyst.eu", "auditor"}
+    assert set(kept) == {"officer.de", "officer.fr", "supervisor.de", "analyst.eu", "auditor", "liaison.de"}
     officer = kept["officer.de"]
     assert officer["totp_uri"].startswith("otpauth://totp/tnrwatch:officer.de?secret=" + officer["totp_secret"])
     assert officer["totp_secret"] in first.stderr
@@ -98,3 +101,39 @@ def test_a_demo_officer_signs_in_with_totp(runner: CliRunner, node: Node, settin
     assert second.exit_code == 0, second.output
     assert officer["totp_secret"] in second.stderr
     assert json.loads((settings.home / "demo-staff.json").read_text()) == kept
+
+
+def test_the_demo_loads_the_notices_and_prints_a_partner_query_that_works(
+    runner: CliRunner, node: Node, settings: Settings
+) -> None:
+    seeded = runner.invoke(app, ["demo", "seed", "-n", "12", "--if-empty"])
+    assert seeded.exit_code == 0, seeded.output
+    assert "loaded 6 synthetic protected persons and 6 synthetic notices" in seeded.stderr
+    again = runner.invoke(app, ["demo", "seed", "-n", "12", "--if-empty"])
+    assert "already loaded" in again.stderr
+    with node.store.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Notice)) == 6
+        assert session.scalar(select(func.count()).select_from(ProtectedPerson)) == 6
+
+    shown = runner.invoke(app, ["demo", "credentials"])
+    assert shown.exit_code == 0, shown.output
+    assert f"Interpol reference {demo_notices.DEMO_NOTICE['interpol_reference']}" in shown.stderr
+    assert "/app/notices/new" in shown.stderr
+    lines = [line.strip() for line in shown.stderr.splitlines() if " screening digests " in line]
+    assert len(lines) == len(demo_notices.DEMO_QUERIES)
+    answers = []
+    with TestClient(create_app(node.settings, node)) as client:
+        for line in lines:  # run the printed shell line: its tnrwatch half by the CLI, its curl half by the client
+            words = shlex.split(line)
+            digests, curl = words[: words.index("|")], words[words.index("|") + 1 :]
+            made = runner.invoke(app, digests[1:])
+            assert made.exit_code == 0, made.output
+            headers = dict(curl[i + 1].split(": ", 1) for i, word in enumerate(curl) if word == "-H")
+            assert curl[-1] == f"http://{settings.host}:{settings.port}/partner/v1/screening"
+            response = client.post("/partner/v1/screening", content=made.stdout, headers=headers)
+            assert response.status_code == 200, response.text
+            answers.append(response.json()["answer"])
+    assert answers == ["possible match", "no match"]
+    # A second run prints the same partner lines (the key and token are kept, not issued again).
+    assert [line.strip() for line in runner.invoke(app, ["demo", "credentials"]).stderr.splitlines()
+            if " screening digests " in line] == lines  # fmt: skip

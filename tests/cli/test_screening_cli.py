@@ -5,13 +5,16 @@ databases (B on the same backend as A)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from tnrwatch.cli.main import app
+from tnrwatch.crypto import blind_index as keys
 from tnrwatch.services import partners, registry
+from tnrwatch.services.blind_index import subject_digests
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
 from tnrwatch.settings import Settings
@@ -70,3 +73,30 @@ def test_export_import_and_query(settings: Settings, node: Node, tmp_path: Path,
     assert "Dupont" not in notes
     assert "possible match" in notes
     assert "no match" in notes
+
+
+def test_digests_prints_the_body_a_partner_posts_itself(tmp_path: Path) -> None:
+    """`tnrwatch screening digests`: the query body from a key file alone (no database), HMACs and never the names."""
+    key = keys.ScreeningKey(b"\x07" * 32)
+    key_file = tmp_path / "node-a.screening-key"
+    key_file.write_text(key.export() + "\n")
+    runner = CliRunner()
+    made = runner.invoke(
+        app, ["screening", "digests", "--key-file", str(key_file), "--name", "RAKHIMOVA Dilnoza", "--birth", "1986",
+              "--nationality", "UZ"],
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    assert json.loads(made.stdout) == {
+        "key_id": key.key_id,
+        "digests": subject_digests(key, ["RAKHIMOVA Dilnoza"], 1986, ["UZ"]),
+    }
+    assert "rakhimova" not in made.stdout.lower()
+    missing = runner.invoke(app, ["screening", "digests", "--key-file", str(tmp_path / "none"), "--name", "A B"])
+    assert missing.exit_code == 2
+    assert "key-file" in missing.stderr
+    key_file.write_text(key.export()[:-2])
+    damaged = runner.invoke(
+        app, ["screening", "digests", "--key-file", str(key_file), "--name", "A B", "--birth", "1986"]
+    )
+    assert damaged.exit_code == 2
+    assert "not a screening key" in damaged.stderr

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
 import time
+from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from tnrwatch.cli.common import err, handle_errors, load_settings
-from tnrwatch.services import demo, demo_sharing
+from tnrwatch.errors import NotFoundError
+from tnrwatch.services import demo, demo_notices, demo_sharing
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
 
@@ -21,12 +25,17 @@ def seed(
         5000, "--incidents", "-n", min=1, max=demo.MAX_INCIDENTS, help="How many synthetic incidents to generate."
     ),
     seed: int = typer.Option(1, "--seed", min=0, help="The same seed and count give the same incidents."),
-    if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when the database already holds incidents."),
+    if_empty: bool = typer.Option(
+        False,
+        "--if-empty",
+        help="Seed no incidents when the database already holds some (the demo registry and notices still load once).",
+    ),
     batch_size: int = typer.Option(
         demo.DEFAULT_BATCH_SIZE, "--batch-size", min=1, max=50_000, help="Incidents per transaction."
     ),
 ) -> None:
-    """Generate synthetic, deterministic incidents, marked synthetic everywhere; no real person is named."""
+    """Generate synthetic, deterministic incidents, marked synthetic everywhere; no real person is named. Load the
+    synthetic protected-persons registry and notices of examples/notices too, unless they are loaded already."""
     started = time.perf_counter()
     with handle_errors():
         node = Node.open(load_settings())
@@ -50,8 +59,18 @@ def seed(
                     if_empty=if_empty,
                     progress=lambda n: progress.advance(task, n),
                 )
+            loaded = _seed_notices(node)
         finally:
             node.close()
+    if loaded is not None and (loaded.registry_added or loaded.notices_added):
+        err.print(
+            f"loaded {loaded.registry_added} synthetic protected persons and {loaded.notices_added} synthetic notices "
+            "from examples/notices",
+            highlight=False,
+            markup=False,
+        )
+    elif loaded is not None:
+        err.print("the demo registry and notices are already loaded", highlight=False, markup=False)
     if result.skipped:
         err.print("the database already holds incidents: nothing seeded (--if-empty)")
         return
@@ -63,10 +82,20 @@ def seed(
     )
 
 
+def _seed_notices(node: Node) -> demo_notices.NoticesSeed | None:
+    """The demo registry and notices of the checkout's examples/notices; None (said why) when there are none."""
+    try:
+        return demo_notices.seed_notices(node, Principal.operator())
+    except NotFoundError as exc:
+        err.print(f"{exc.message}: no demo registry or notices loaded", highlight=False, markup=False)
+        return None
+
+
 @app.command("credentials")
 def credentials() -> None:
     """Create the demo accounts if needed (an API analyst; officers of DE and FR with recipient keys, an EU analyst,
-    an auditor), print their sign-in details, and a new API token alone on stdout."""
+    an auditor, a liaison who vets notices) and the demo partners (TAXII readers, a screening partner with its key),
+    print their sign-in details and the notice-vetting walkthrough, and a new API token alone on stdout."""
     settings = load_settings()
     with handle_errors():
         node = Node.open(settings)
@@ -74,6 +103,7 @@ def credentials() -> None:
             created = demo.demo_credentials(node, Principal.operator())
             staff = demo.demo_staff(node, Principal.operator())
             sharing = demo_sharing.demo_sharing(node, Principal.operator())
+            screening = demo_notices.demo_screening(node, Principal.operator())
         finally:
             node.close()
     base = f"http://{settings.host}:{settings.port}"
@@ -110,6 +140,7 @@ def credentials() -> None:
     )
     for name, clearance in demo_sharing.DEMO_PARTNERS:
         err.print(f"  {name} (up to {clearance.upper()}): token {sharing.tokens[name]}", highlight=False, markup=False)
+    _print_notices_walkthrough(base, screening)
     err.print(
         f"\nSign in to the API as the demo account {created.username!r} (role analyst) with this token, sent as\n"
         f"`Authorization: Bearer TOKEN`; the interactive documentation at {base}/api/v1/docs takes it under "
@@ -120,3 +151,50 @@ def credentials() -> None:
         markup=False,
     )
     print(created.token)  # noqa: T201  plain print: the token alone on stdout, without Rich wrapping or markup
+
+
+def _print_notices_walkthrough(base: str, screening: demo_notices.DemoScreening) -> None:
+    """The done-when case of notice vetting: what the liaison enters, and the partner's two blind queries."""
+    notice = demo_notices.DEMO_NOTICE
+    (warrant,) = notice["arrest_warrants"]
+    err.print(
+        f"\nThe liaison (liaison.de) vets notices at {base}/app/notices, screened against the synthetic registry of\n"
+        f"examples/notices. Enter this red notice at {base}/app/notices/new (or POST it to /api/v1/notices):\n"
+        f"  type red notice, Interpol reference {notice['interpol_reference']}, requesting state "
+        f"{notice['requesting_state']}, forename {notice['forename']}, name {notice['name']},\n"
+        f"  date of birth {notice['date_of_birth']}, sex {notice['sex']}, nationality {notice['nationalities'][0]}, "
+        f"charge {warrant['charge']!r} (original {warrant['charge_translation']!r}, {warrant['legal_provision']})\n"
+        "  Its vetting sheet shows the registry entry that holds her in Cyrillic script, why it matches, the\n"
+        "  Article 3 red flags and the recommended action. (The imported examples hold her notice under 2025/31842:\n"
+        "  a red notice under a reference already here is refused, so change the reference to enter it once more.)",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+    err.print(
+        f"\nThe partner node {screening.partner} asks whether this node protects a person, sending only HMACs under "
+        f"the screening key\n(key {screening.key_id} in {screening.key_file.resolve()}; partner token "
+        f"{screening.token}):",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+    for query in demo_notices.DEMO_QUERIES:
+        err.print(
+            f"  {partner_query_command(base, screening, query)}\n    answers: {query.answer}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+def partner_query_command(base: str, screening: demo_notices.DemoScreening, query: demo_notices.DemoQuery) -> str:
+    """The shell line a partner runs: the query's body made from its key, POSTed with its token."""
+    installed = Path(sys.executable).with_name("tnrwatch")
+    tnrwatch = str(installed) if installed.exists() else "tnrwatch"
+    digests = [tnrwatch, "screening", "digests", "--key-file", str(screening.key_file.resolve()), *query.options()]
+    post = [
+        "curl", "-sS", "-H", f"Authorization: Bearer {screening.token}", "-H", "Content-Type: application/json",
+        "--data-binary", "@-", f"{base}/partner/v1/screening",
+    ]  # fmt: skip
+    return f"{shlex.join(digests)} | {shlex.join(post)}"

@@ -1,5 +1,6 @@
 """`tnrwatch screening-key` (the node's keys for the keyed blind index, and keys partners gave this node) and
-`tnrwatch screening query` (ask a partner node whether it protects a person, sending HMACs only).
+`tnrwatch screening query` (ask a partner node whether it protects a person, sending HMACs only), and `tnrwatch
+screening digests` (the body of such a query, for a partner that sends it with its own HTTP client).
 
 An exported key is printed alone on stdout without Rich (so a script can capture it); what to do with it goes to
 stderr. Names given to `screening query` never leave this node and are never printed back or logged.
@@ -7,9 +8,11 @@ stderr. Names given to `screening query` never leave this node and are never pri
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 import typer
@@ -121,3 +124,33 @@ def query(
 
     answer = _run(ask)
     out.print(answer.sentence(), highlight=False, markup=False)
+
+
+@query_app.command("digests")
+def digests(
+    key_file: Path = typer.Option(
+        ..., "--key-file", help="A file holding the screening key the node exported to you (its one line)."
+    ),
+    name: list[str] = typer.Option(..., "--name", help="The subject's name (forename and name); repeat for others."),
+    birth: str | None = typer.Option(None, "--birth", help="Date of birth: YYYY, YYYY-MM or YYYY-MM-DD (year used)."),
+    nationality: list[str] = typer.Option([], "--nationality", help="ISO 3166-1 alpha-2; repeat for several."),
+) -> None:
+    """Print the JSON body of a screening query, alone on stdout, for a partner that POSTs it to the node's
+    /partner/v1/screening itself (e.g. `| curl --data-binary @- ...`): the key id and the HMACs of the subject's
+    blocking keys, never the names. Needs no database and no registered partner: only the key."""
+    with handle_errors():
+        key = keys.parse_export(_key_line(key_file))
+        body = {
+            "key_id": key.key_id,
+            "digests": blind_index.subject_digests(key, name, _birth_year(birth), nationality),
+        }
+    sys.stdout.write(json.dumps(body) + "\n")
+    sys.stdout.flush()
+
+
+def _key_line(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise InvalidInputError(f"cannot read {path}", [FieldError(("key-file",), message)]) from None

@@ -209,12 +209,14 @@ DEMO_STAFF: tuple[tuple[str, str, str | None], ...] = (
     ("supervisor.de", "supervisor", "DE"),
     ("analyst.eu", "analyst", None),
     ("auditor", "auditor", None),
+    ("liaison.de", "liaison", "DE"),  # vets notices (services/demo_notices.py: the registry and notices it screens)
 )
 
 
 def demo_staff(node: Node, principal: Principal) -> list[DemoStaff]:
     """Staff accounts to try the pages with: officers of two Member States (each with a recipient key), the German
-    officer's supervisor (the dashboard; no key), an EU analyst and an auditor. Passwords, passphrases and TOTP
+    officer's supervisor (the dashboard; no key), an EU analyst, an auditor and a law-enforcement liaison of DE (the
+    notices). Passwords, passphrases and TOTP
     secrets are random on first use and kept in `demo-staff.json` under the node's home (mode 0600), so that a second
     `make demo` prints the same ones. Demo nodes only: a real node never keeps a second factor in the clear."""
     path = node.settings.home / "demo-staff.json"
