@@ -20,6 +20,7 @@ from tnrwatch.web.staff.notices import LIST_PAGE
 
 from ..test_case_pages import form_token, sign_in, words
 from ..test_staff_pages import OPERATOR, PASSWORD, TOTP_SECRETS, client, settings
+from ..test_staff_pages import sign_in as staff_sign_in
 
 __all__ = ["client", "settings"]  # fixtures, used by name
 
@@ -258,3 +259,14 @@ def test_who_may_open_the_notice_pages(client: TestClient, node: Node) -> None:
     client.cookies.clear()
     for path in ("/app/notices", "/app/notices/new", f"/app/notices/{notice_id}/sheet.pdf"):
         assert client.get(path, follow_redirects=False).headers["location"] == "/app/sign-in", path
+
+
+def test_each_role_lands_on_its_own_work_after_signing_in(client: TestClient, node: Node) -> None:
+    make_staff(node, "lena", "liaison")
+    make_staff(node, "audrey", "auditor")
+    for username, home in (("lena", "/app/notices"), ("audrey", "/app/audit")):
+        response = staff_sign_in(client, username)
+        assert response.status_code == 303
+        assert response.headers["location"] == home
+        assert client.get(home).status_code == 200
+        client.cookies.clear()

@@ -91,7 +91,7 @@ def sign_in(
         return _sign_in_refused(request, exc.message, 401)
     except NotAuthenticatedError as exc:
         return _sign_in_refused(request, exc.message, 401, check_hint=True)
-    response = RedirectResponse("/app/reports", status_code=303)
+    response = RedirectResponse(HOME_PAGES.get(signed_in.principal.role, "/app/reports"), status_code=303)
     response.set_cookie(
         COOKIE,
         signed_in.secret,
@@ -128,6 +128,10 @@ def _signed_out(location: str) -> Response:
     response = RedirectResponse(location, status_code=303)
     response.delete_cookie(COOKIE, path="/app")
     return response
+
+
+# Where a role lands after signing in: the page of its work (a caseworker's is the reports inbox).
+HOME_PAGES = {"liaison": "/app/notices", "auditor": "/app/audit"}
 
 
 @router.get("/app", response_class=HTMLResponse)
