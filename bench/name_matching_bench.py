@@ -21,7 +21,9 @@ import subprocess
 import sys
 import time
 import venv
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -29,6 +31,7 @@ from common import OUT
 from make_name_pairs import CULTURES, OUTPUT, latin_name, native_name, new_person
 from tnrwatch.domain import names
 
+T = TypeVar("T")
 NK_VENV = OUT / "nomenklatura-venv"
 NK_PINS = ("nomenklatura==4.17.4",)
 NK_DEFAULT_THRESHOLD = 0.7  # yente's SCORE_THRESHOLD default
@@ -105,27 +108,68 @@ def synthetic_subject(rng: random.Random, *, notice: bool) -> names.Subject:
     return names.Subject((name,), dob, precision, frozenset({person.nationality}), person.sex)  # type: ignore[arg-type]
 
 
-def batch(notices: int, registry: int) -> dict[str, float]:
+def _record(subject: names.Subject) -> dict[str, object]:
+    """A subject in the evaluation set's record shape (what the nomenklatura worker reads)."""
+    born = subject.date_of_birth
+    date = "" if born is None else str(born.year) if subject.dob_precision == "year" else born.isoformat()
+    return {
+        "name": subject.names[0],
+        "other_names": list(subject.names[1:]),
+        "date_of_birth": date,
+        "nationalities": sorted(subject.nationalities),
+        "sex": subject.sex,
+    }
+
+
+def batch(notices: int, registry: int, sample: int) -> dict[str, object]:
+    """Index a synthetic registry, screen the notices (timed), then count what blocking brought (untimed); the first
+    `sample` notices' candidate pairs are returned for the side-by-side run with logic-v1."""
     rng = random.Random(11)
     people = [synthetic_subject(rng, notice=False) for _ in range(registry)]
     queries = [synthetic_subject(rng, notice=True) for _ in range(notices)]
+    names.clear_caches()
     started = time.perf_counter()
     matcher = names.Matcher()
     for index, person in enumerate(people):
         matcher.add(str(index), person)
     indexed = time.perf_counter()
-    compared = flagged = 0
-    for query in queries:
-        compared += len(matcher.candidates(query))
-        flagged += bool(matcher.screen(query))
+    flagged = sum(1 for query in queries if matcher.screen(query))
     done = time.perf_counter()
+    candidates = [matcher.candidates(query) for query in queries]
+    pairs = [
+        (query, people[int(key)]) for query, keys in zip(queries[:sample], candidates, strict=False) for key in keys
+    ]
     return {
         "index_seconds": indexed - started,
         "screen_seconds": done - indexed,
         "total_seconds": done - started,
-        "candidates_per_notice": compared / notices,
+        "candidates_per_notice": sum(map(len, candidates)) / notices,
         "notices_with_a_match": flagged,
+        "pairs": pairs,
     }
+
+
+def run_nomenklatura(python: Path, pairs_file: Path, *algorithms: str) -> dict[str, dict[str, object]]:
+    result = subprocess.run(
+        [str(python), "-c", WORKER, str(pairs_file), *algorithms],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    out: dict[str, dict[str, object]] = json.loads(result.stdout)
+    return out
+
+
+def timed(function: Callable[[Any, Any], T], items: Sequence[tuple[Any, Any]]) -> tuple[list[T], float]:
+    started = time.perf_counter()
+    results = [function(a, b) for a, b in items]
+    return results, time.perf_counter() - started
+
+
+def decide(a: names.PreparedSubject, b: names.PreparedSubject) -> names.Match | None:
+    """The screening decision: the full score and explanation at the threshold, None below it."""
+    return names.compare_at_least(a, b, names.THRESHOLD)
 
 
 def main() -> None:
@@ -133,47 +177,89 @@ def main() -> None:
     parser.add_argument("--pairs", type=Path, default=OUTPUT)
     parser.add_argument("--notices", type=int, default=10_000)
     parser.add_argument("--registry", type=int, default=100_000)
+    parser.add_argument("--sample", type=int, default=100, help="notices whose candidate pairs logic-v1 also scores")
     args = parser.parse_args()
     rows = [json.loads(line) for line in args.pairs.open(encoding="utf-8")]
     labels = [int(row["label"]) for row in rows]
-
     subjects = [(names.subject_from_record(r["a"]), names.subject_from_record(r["b"])) for r in rows]
+
+    # Ours on the evaluation pairs, three ways: cold (every name prepared inside the timing, as nomenklatura
+    # prepares per call), prepared (the screening case: the registry's names are prepared when indexed), and the
+    # screening decision (`compare_at_least`: the full score and explanation for pairs at the threshold, none else).
     names.clear_caches()
-    started = time.perf_counter()  # cold: includes preparing every name
-    ours = [names.compare(a, b).score for a, b in subjects]
-    ours_seconds = time.perf_counter() - started
+    scored, cold_seconds = timed(names.compare, subjects)
+    ours = [match.score for match in scored]
+    prepared = [(names.prepare(a), names.prepare(b)) for a, b in subjects]
+    names.clear_caches()
+    _, prepared_seconds = timed(names.compare, prepared)
+    names.clear_caches()
+    _, decision_seconds = timed(decide, prepared)
 
     python = nk_python()
-    result = subprocess.run(
-        [str(python), "-c", WORKER, str(args.pairs), "logic-v1", "logic-v2"],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
-    theirs = json.loads(result.stdout)
+    theirs = run_nomenklatura(python, args.pairs, "logic-v1", "logic-v2")
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"date: {dt.date.today().isoformat()}; peers: {nk_versions(python)}; pairs: {len(rows)} ({sum(labels)} true)")
     print("| matcher | threshold | precision | recall | F1 | pairs/s |")
     print("|---|---|---|---|---|---|")
     p, r, f = metrics(ours, labels, names.THRESHOLD)
-    rate = len(rows) / ours_seconds
-    print(f"| tnrwatch names.py | {names.THRESHOLD} (fixed) | {p:.3f} | {r:.3f} | {f:.3f} | {rate:,.0f} |")
+    rates = " / ".join(f"{len(rows) / seconds:,.0f}" for seconds in (cold_seconds, prepared_seconds, decision_seconds))
+    print(f"| tnrwatch names.py | {names.THRESHOLD} (fixed) | {p:.3f} | {r:.3f} | {f:.3f} | {rates} |")
     for name in ("logic-v1", "logic-v2"):
-        scores = theirs[name]["scores"]
-        rate = len(rows) / theirs[name]["seconds"]
+        scores: list[float] = theirs[name]["scores"]  # type: ignore[assignment]
+        rate = len(rows) / float(theirs[name]["seconds"])  # type: ignore[arg-type]
         for label, threshold in (("default", NK_DEFAULT_THRESHOLD), ("best F1", best_threshold(scores, labels))):
             p, r, f = metrics(scores, labels, threshold)
             print(f"| nomenklatura {name} | {threshold:.2f} ({label}) | {p:.3f} | {r:.3f} | {f:.3f} | {rate:,.0f} |")
-    ratio = (len(rows) / ours_seconds) / (len(rows) / theirs["logic-v1"]["seconds"])
-    print(f"throughput ratio ours / logic-v1 on the same pairs: {ratio:.0f}x")
-    figures = batch(args.notices, args.registry)
+    v1_rate = len(rows) / float(theirs["logic-v1"]["seconds"])  # type: ignore[arg-type]
+    print(
+        "evaluation pairs, ours / logic-v1 pairs/s: "
+        f"cold {len(rows) / cold_seconds / v1_rate:.1f}x, prepared {len(rows) / prepared_seconds / v1_rate:.1f}x, "
+        f"screening decision {len(rows) / decision_seconds / v1_rate:.1f}x"
+    )
+
+    figures = batch(args.notices, args.registry, args.sample)
     print(
         f"batch: {args.notices:,} notices x {args.registry:,} persons: index {figures['index_seconds']:.1f} s, "
         f"screen {figures['screen_seconds']:.1f} s, total {figures['total_seconds']:.1f} s; "
-        f"{figures['candidates_per_notice']:.1f} candidates scored per notice; "
+        f"{figures['candidates_per_notice']:.1f} candidates per notice; "
         f"{figures['notices_with_a_match']:,} notices with a match"
+    )
+
+    # The same candidate pairs, side by side: what blocking brought for the first notices of the batch.
+    candidate_pairs: list[tuple[names.Subject, names.Subject]] = figures["pairs"]  # type: ignore[assignment]
+    pairs_file = OUT / "name_candidate_pairs.jsonl"
+    OUT.mkdir(parents=True, exist_ok=True)
+    with pairs_file.open("w", encoding="utf-8") as handle:
+        for index, (query, person) in enumerate(candidate_pairs):
+            handle.write(json.dumps({"id": index, "a": _record(query), "b": _record(person)}, ensure_ascii=False))
+            handle.write("\n")
+    v1 = run_nomenklatura(python, pairs_file, "logic-v1")["logic-v1"]
+    v1_pairs_rate = len(candidate_pairs) / float(v1["seconds"])  # type: ignore[arg-type]
+    ready = [(names.prepare(query), names.prepare(person)) for query, person in candidate_pairs]
+    names.clear_caches()
+    _, full_seconds = timed(names.compare, ready)
+    names.clear_caches()
+    _, screen_seconds = timed(decide, ready)
+    by_query: dict[int, list[names.PreparedSubject]] = {}
+    for (query, _), (_, prepared_person) in zip(candidate_pairs, ready, strict=True):
+        by_query.setdefault(id(query), []).append(prepared_person)
+    names.clear_caches()
+    matcher_started = time.perf_counter()
+    for query in {id(q): q for q, _ in candidate_pairs}.values():
+        people = by_query[id(query)]
+        prepared_query = names.prepare(query)
+        names.fill_similarities(prepared_query.parts, set().union(*(p.parts for p in people)))
+        for candidate in people:
+            names.compare_at_least(prepared_query, candidate, names.THRESHOLD)
+    matcher_seconds = time.perf_counter() - matcher_started
+    print(
+        f"candidate pairs of the first {args.sample} notices: {len(candidate_pairs):,}; pairs/s: "
+        f"logic-v1 {v1_pairs_rate:,.0f}; ours full score {len(candidate_pairs) / full_seconds:,.0f} "
+        f"({len(candidate_pairs) / full_seconds / v1_pairs_rate:.1f}x), screening decision "
+        f"{len(candidate_pairs) / screen_seconds:,.0f} ({len(candidate_pairs) / screen_seconds / v1_pairs_rate:.1f}x), "
+        f"decision with part similarities filled per notice {len(candidate_pairs) / matcher_seconds:,.0f} "
+        f"({len(candidate_pairs) / matcher_seconds / v1_pairs_rate:.1f}x)"
     )
 
 

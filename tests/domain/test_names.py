@@ -315,3 +315,30 @@ def test_matcher_screen_is_every_candidate_compared() -> None:
         found = matcher.screen(a)
         assert sorted(((c.score, c.key) for c in found), reverse=True) == expected
         assert [c.score for c in found] == sorted((c.score for c in found), reverse=True)
+
+
+MATCHER_WORDS = [
+    *NAME_WORDS, "Ivanovich", "Petrovna", "Abdul", "Aziz", "Abdulaziz", "Xiao", "Ming", "Gulnara", "Gulnora",
+    "Каримова", "Гульнара", "Рашид", "رشيد", "عبد", "العزيز", "Ahmadi", "احمدی", "Ivan", "Petrov",
+]  # fmt: skip
+similar_names = st.lists(st.sampled_from(MATCHER_WORDS), min_size=1, max_size=4).map(" ".join)
+similar_subjects = st.builds(
+    Subject,
+    names=st.tuples(similar_names) | st.tuples(similar_names, similar_names),
+    date_of_birth=st.none() | st.sampled_from([dt.date(1970, 5, 1), dt.date(1970, 1, 5), dt.date(1971, 5, 1)]),
+    dob_precision=st.sampled_from(names.PRECISIONS),
+    nationalities=st.frozensets(st.sampled_from(["RU", "SA", "UZ"]), max_size=2),
+    sex=st.sampled_from([None, "M", "F"]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(similar_subjects, min_size=1, max_size=12), similar_subjects, thresholds)
+def test_matcher_cuts_never_lose_a_match(indexed: list[Subject], query: Subject, threshold: float) -> None:
+    """Few words, many namesakes, patronymics, merged parts and scripts: whatever the matcher cuts before comparing
+    names in full (context and name ceilings) scores below the threshold."""
+    matcher = Matcher()
+    for index, subject in enumerate(indexed):
+        matcher.add(str(index), subject)
+    expected = {key for key in matcher.candidates(query) if compare(query, indexed[int(key)]).score >= threshold}
+    assert {candidate.key for candidate in matcher.screen(query, threshold=threshold)} == expected

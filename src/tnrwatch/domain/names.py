@@ -396,38 +396,38 @@ def part_similarity(a: Part, b: Part) -> float:
     return similarity
 
 
+def similarity_matrix(xs: Sequence[Part], ys: Sequence[Part]) -> np.ndarray:
+    """`part_similarity` of every pair of full (not initial) parts, one from each side, as a matrix, by rapidfuzz
+    `cdist` calls: Latin pairs on their canonical parts, pairs with an Arabic-script part on their phonetic keys."""
+    canonical = cdist(
+        [x.canonical for x in xs], [y.canonical for y in ys], scorer=Indel.normalized_similarity, dtype=np.float64
+    )
+    x_abjad = np.fromiter((x.abjad for x in xs), dtype=bool, count=len(xs))
+    y_abjad = np.fromiter((y.abjad for y in ys), dtype=bool, count=len(ys))
+    if not (x_abjad.any() or y_abjad.any()):
+        result: np.ndarray = canonical
+        return result
+    phonetic = cdist(
+        [x.phonetic for x in xs], [y.phonetic for y in ys], scorer=Indel.normalized_similarity, dtype=np.float64
+    )
+    # As `_part_similarity`: the same phonetic key 0.95, else 0.9 of the keys' similarity; two Arabic-script parts
+    # with one canonical form are the same part.
+    sounded = np.where(phonetic == 1.0, 0.95, 0.9 * phonetic)
+    same = x_abjad[:, None] & y_abjad[None, :] & (canonical == 1.0)
+    mixed: np.ndarray = np.where(same, 1.0, np.where(x_abjad[:, None] | y_abjad[None, :], sounded, canonical))
+    return mixed
+
+
 def fill_similarities(left: Iterable[Part], right: Iterable[Part]) -> None:
-    """Compare many parts at once: every pair of full (not initial) parts, one from each side, goes into the cache
-    with the value `part_similarity` gives, by rapidfuzz `cdist` calls (Latin pairs on their canonical parts, pairs
-    with an Arabic-script part on their phonetic keys). Pairs with an initial are left to `part_similarity`.
-    Screening calls it with a query's parts and its candidates'."""
+    """Compare many parts at once (`similarity_matrix`) into the cache; pairs with an initial are left to
+    `part_similarity`. Screening calls it with a query's parts and its candidates'."""
     xs = [part for part in left if not part.initial]
     ys = [part for part in right if not part.initial]
     if not xs or not ys:
         return
     if len(_SIMILARITY) + len(xs) * len(ys) > _SIMILARITY_CACHE_SIZE:
         _SIMILARITY.clear()
-    x_latin = [x for x in xs if not x.abjad]
-    y_latin = [y for y in ys if not y.abjad]
-    _fill(x_latin, y_latin, [x.canonical for x in x_latin], [y.canonical for y in y_latin], abjad=False)
-    y_abjad = [y for y in ys if y.abjad]
-    _fill(xs, y_abjad, [x.phonetic for x in xs], [y.phonetic for y in y_abjad], abjad=True)
-    x_abjad = [x for x in xs if x.abjad]
-    _fill(x_abjad, y_latin, [x.phonetic for x in x_abjad], [y.phonetic for y in y_latin], abjad=True)
-
-
-def _fill(xs: list[Part], ys: list[Part], x_texts: list[str], y_texts: list[str], *, abjad: bool) -> None:
-    if not xs or not ys:
-        return
-    matrix = cdist(x_texts, y_texts, scorer=Indel.normalized_similarity, dtype=np.float64)
-    if abjad:  # as `_part_similarity`: the same phonetic key 0.95, else 0.9 of the keys' similarity
-        matrix = np.where(matrix == 1.0, 0.95, 0.9 * matrix)
-    _SIMILARITY.update(zip(product(xs, ys), matrix.ravel().tolist(), strict=True))
-    if abjad:  # two Arabic-script parts with one canonical form are the same part
-        for x in xs:
-            for y in ys:
-                if x.abjad and y.abjad and x.canonical == y.canonical:
-                    _SIMILARITY[(x, y)] = 1.0
+    _SIMILARITY.update(zip(product(xs, ys), similarity_matrix(xs, ys).ravel().tolist(), strict=True))
 
 
 def clear_caches() -> None:
@@ -840,6 +840,44 @@ class Candidate:
     match: Match = field(compare=False)
 
 
+def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The concatenation of range(start, end) for each pair, as one array."""
+    lengths = ends - starts
+    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+    result: np.ndarray = offsets + np.arange(int(lengths.sum()))
+    return result
+
+
+def _pool(name: PreparedName) -> list[Part]:
+    """Every part an alternative of `name` may hold, as a multiset: the parts, then the merged parts."""
+    merged = {part for alternative in name.alternatives[1:] for part in alternative} - set(name.parts)
+    return [*name.parts, *merged]
+
+
+def _name_row(name: PreparedName) -> tuple[bool, int, bool, int]:
+    """What `Matcher._name_ceilings` needs of a name: whether it can be bounded (no initials: their weight is half),
+    its length, whether it has merged alternatives, and how many of its parts are optional."""
+    return (
+        not any(part.initial for part in name.parts),
+        len(name.parts),
+        len(name.alternatives) > 1,
+        sum(part.optional for part in name.parts),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _NameArrays:
+    """Per indexed subject its names, per name what `Matcher._name_ceilings` reads, as numpy arrays."""
+
+    subject_first: np.ndarray  # subject i's names are subject_first[i]:subject_first[i + 1]
+    boundable: np.ndarray  # no initial in the name (`_name_row`)
+    length: np.ndarray  # parts of the name (its alternatives have this many, or one fewer when merged)
+    merged: np.ndarray  # it has merged alternatives
+    optional: np.ndarray  # its optional parts (patronymics)
+    pool_first: np.ndarray  # name j's pool is pool[pool_first[j]:pool_first[j + 1]] (part ids)
+    pool: np.ndarray
+
+
 class Matcher:
     """An index of many subjects by blocking key; `screen` scores a query against its blocks only.
 
@@ -847,9 +885,16 @@ class Matcher:
     year of slack) key, and a shared `p:` key (one part alone) only while its block has at most
     `MAX_SINGLE_KEY_BLOCK` members: a lone common forename must not pull in the whole registry.
 
-    Screening then rules out, for all of a query's candidates at once (numpy), those whose date of birth, sex and
-    nationality leave them short of the threshold even with identical names (`NAME_CEILING`); only the rest have
-    their names compared. The result is the same as comparing every candidate (tests/domain/test_names.py).
+    Screening then works on all of a query's candidates at once (numpy), in two cuts before any name is aligned:
+
+    1. the date of birth, sex and nationality: a candidate they leave short of the threshold even with identical
+       names (`NAME_CEILING`) is out (`_context_ceiling`);
+    2. the name: what is left gives the name similarity each candidate needs, and a candidate whose names cannot
+       reach it is out (`_name_ceilings`: for names without initials or patronymics, each of the query's parts at
+       its best against the candidate's parts, from one rapidfuzz `cdist` over the candidates' distinct parts).
+
+    Only the rest are compared in full (`compare_at_least`). The result is the same as comparing every candidate
+    (tests/domain/test_names.py checks it on the evaluation set).
     """
 
     def __init__(self) -> None:
@@ -858,9 +903,16 @@ class Matcher:
         self._subjects: list[PreparedSubject] = []
         self._blocks: defaultdict[str, list[int]] = defaultdict(list)
         # Per subject: birth year, month, day, precision (index in PRECISIONS; -1 unknown), sex (0 unknown, 1 M,
-        # 2 F), nationality known (0/1). Grown in lists, read as one numpy array (`_table`), rebuilt after an add.
+        # 2 F), nationality known (0/1). Grown in lists, read as numpy arrays, rebuilt after an add.
         self._rows: list[tuple[int, int, int, int, int, int]] = []
         self._table: np.ndarray | None = None
+        # Per name of every subject, in order (see _NameArrays); parts numbered in `_part_ids`.
+        self._name_counts: list[int] = []
+        self._name_rows: list[tuple[bool, int, bool, int]] = []
+        self._pools: list[list[int]] = []
+        self._part_ids: dict[Part, int] = {}
+        self._parts: list[Part] = []
+        self._arrays: _NameArrays | None = None
 
     def __len__(self) -> int:
         return len(self._subjects)
@@ -869,14 +921,42 @@ class Matcher:
         if key in self._positions:
             raise NameDataError(f"key {key!r} is already indexed")
         position = len(self._keys)
+        prepared = prepare(subject)
         self._keys.append(key)
         self._positions[key] = position
-        self._subjects.append(prepare(subject))
+        self._subjects.append(prepared)
         self._rows.append(_context_row(subject))
+        self._name_counts.append(len(prepared.names))
+        for name in prepared.names:
+            self._name_rows.append(_name_row(name))
+            self._pools.append([self._part_id(part) for part in _pool(name)])
         self._table = None
+        self._arrays = None
         for block in subject_keys(subject):
             if block.startswith(("pp:", "py:", "p:")):
                 self._blocks[block].append(position)
+
+    def _part_id(self, part: Part) -> int:
+        found = self._part_ids.get(part)
+        if found is None:
+            found = self._part_ids[part] = len(self._parts)
+            self._parts.append(part)
+        return found
+
+    def _name_arrays(self) -> _NameArrays:
+        if self._arrays is None:
+            rows = np.array(self._name_rows, dtype=np.int64).reshape(-1, 4)
+            sizes = np.fromiter((len(pool) for pool in self._pools), dtype=np.int64, count=len(self._pools))
+            self._arrays = _NameArrays(
+                subject_first=np.concatenate(([0], np.cumsum(self._name_counts, dtype=np.int64))),
+                boundable=rows[:, 0].astype(bool),
+                length=rows[:, 1],
+                merged=rows[:, 2],
+                optional=rows[:, 3],
+                pool_first=np.concatenate(([0], np.cumsum(sizes))),
+                pool=np.fromiter((i for pool in self._pools for i in pool), dtype=np.int64, count=int(sizes.sum())),
+            )
+        return self._arrays
 
     def _candidate_positions(self, subject: Subject) -> set[int]:
         found: set[int] = set()
@@ -904,8 +984,11 @@ class Matcher:
             if self._table is None:
                 self._table = np.array(self._rows, dtype=np.int64).reshape(-1, 6)
             needed = math.log(threshold / (1.0 - threshold))
-            bound = _context_ceiling(_context_row(subject), self._table[positions]) + NAME_CEILING
-            positions = positions[bound >= needed - 1e-9]
+            context = _context_ceiling(_context_row(subject), self._table[positions])
+            kept = context + NAME_CEILING >= needed - 1e-9
+            positions, context = positions[kept], context[kept]
+            floors = NAME_PIVOT + (needed - context) / NAME_SLOPE
+            positions = positions[self._name_ceilings(query, positions) >= floors - 1e-9]
         survivors = positions.tolist()
         fill_similarities(query.parts, set().union(*(self._subjects[position].parts for position in survivors)))
         results = [
@@ -914,6 +997,109 @@ class Matcher:
             if (match := compare_at_least(query, self._subjects[position], threshold)) is not None
         ]
         return sorted(results, reverse=True)
+
+    def _name_ceilings(self, query: PreparedSubject, positions: np.ndarray) -> np.ndarray:
+        """Per candidate, an upper bound of `_best_names(query, candidate)`: the largest of its name pairs' bounds.
+
+        A pair with an initial on either side is not bounded (1). Otherwise every alignment `_align(x, y)` of
+        alternatives with n and m parts pairs k = min(n, m) parts; of those pairs, the ones with a patronymic that
+        disagrees count nothing (at most as many as there are patronymics, o), the others count 2s over 2; parts
+        left unpaired count UNMATCHED_SHARE each unless optional. Each pair's similarity s is at most its query
+        part's best against the candidate name's parts, so with c pairs counted the sum is at most the c best of
+        the query's parts (`top`), and the denominator at least 2c + UNMATCHED_SHARE * u, u the non-optional parts
+        that must stay unpaired. The bound is the largest over the alternatives' lengths and c in [k - o, k]."""
+        ceilings = np.zeros(len(positions))
+        arrays = self._name_arrays()
+        starts, ends = arrays.subject_first[positions], arrays.subject_first[positions + 1]
+        names = _ranges(starts, ends)
+        if not names.size or not query.names:
+            return ceilings
+        owners = np.repeat(np.arange(len(positions)), ends - starts)
+        bounds = np.ones(len(names))
+        query_rows = [_name_row(name) for name in query.names]
+        boundable = arrays.boundable[names]
+        if all(row[0] for row in query_rows) and boundable.any():
+            chosen = names[boundable]
+            best = np.zeros(len(chosen))
+            for name, row in zip(query.names, query_rows, strict=True):
+                best = np.maximum(best, self._name_pair_ceilings(name, row, chosen))
+            bounds[boundable] = best
+        np.maximum.at(ceilings, owners, bounds)
+        return ceilings
+
+    def _best_by_part(self, query_parts: list[Part], firsts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Rows: `query_parts`; columns: the names whose parts are pool[firsts:ends] (none empty); cells: the query
+        part's best similarity against that name's parts."""
+        distinct, inverse = np.unique(self._name_arrays().pool[_ranges(firsts, ends)], return_inverse=True)
+        matrix = similarity_matrix(query_parts, [self._parts[i] for i in distinct.tolist()])
+        segments = np.cumsum(ends - firsts) - (ends - firsts)
+        result: np.ndarray = np.maximum.reduceat(matrix[:, inverse], segments, axis=1)
+        return result
+
+    def _name_pair_ceilings(
+        self, name: PreparedName, row: tuple[bool, int, bool, int], chosen: np.ndarray
+    ) -> np.ndarray:
+        """Upper bounds of `name_similarity(name, candidate name)` for each of the `chosen` names (no initials).
+
+        An alignment of a query alternative (n parts, or n - 1 with one merged part qm) with a candidate alternative
+        (m parts, or m - 1 with one merged part cm) pairs k = min of their lengths; c of the pairs count (the rest
+        are patronymics that disagree, at most o). Each pair's similarity is at most its best: base with base pairs
+        at most the c best of the query's base parts against the candidate's base parts (`top`), a pair with qm at
+        most qm's best against base parts (`j_mb`), with cm at most the query base parts' best against cm
+        (`j_bm`), qm with cm `j_mm`. The denominator is at least 2c + UNMATCHED_SHARE * u, u the non-optional
+        parts that must stay unpaired."""
+        arrays = self._name_arrays()
+        _, n, query_merged, query_optional = row
+        lengths, optional = arrays.length[chosen], arrays.optional[chosen]
+        firsts, lasts = arrays.pool_first[chosen], arrays.pool_first[chosen + 1]
+        columns = np.arange(len(chosen))
+        pool = _pool(name)
+        base = self._best_by_part(pool, firsts, firsts + lengths)
+        top = np.vstack((np.zeros((1, len(chosen))), np.cumsum(-np.sort(-base[:n], axis=0), axis=0)))
+        none = np.full(len(chosen), -np.inf)
+        j_mb = base[n:].max(axis=0) if len(pool) > n else none
+        j_bm, j_mm = none.copy(), none.copy()
+        has_merged = lasts > firsts + lengths
+        if has_merged.any():
+            merged_parts = self._best_by_part(pool, (firsts + lengths)[has_merged], lasts[has_merged])
+            j_bm[has_merged] = merged_parts[:n].max(axis=0)
+            if len(pool) > n:
+                j_mm[has_merged] = merged_parts[n:].max(axis=0)
+
+        def top_of(count: np.ndarray | int, limit: np.ndarray | int) -> np.ndarray:
+            taken: np.ndarray = np.clip(np.minimum(count, limit), 0, n)
+            return top[taken, columns]  # type: ignore[no-any-return]
+
+        best = np.zeros(len(chosen))
+        droppable = optional + query_optional
+        query_kinds = [(n, n, False)] + ([(n - 1, n - 2, True)] if query_merged and len(pool) > n else [])
+        for query_length, query_base, with_qm in query_kinds:
+            for name_lengths, name_base, with_cm in ((lengths, lengths, False), (lengths - 1, lengths - 2, True)):
+                k = np.minimum(query_length, name_lengths)
+                unpaired = np.maximum(0, query_length - query_optional - k)
+                unpaired = unpaired + np.maximum(0, name_lengths - optional - k)
+                for dropped in range(int(droppable.max()) + 1):
+                    counted = k - dropped
+                    both_base = np.minimum(query_base, name_base)
+                    total = top_of(counted, both_base)
+                    # Each option only where it can happen: qm needs a base part to pair with, and so on.
+                    if with_qm:
+                        qm_b = j_mb + top_of(counted - 1, np.minimum(query_base, name_base - 1))
+                        total = np.maximum(total, np.where(name_base >= 1, qm_b, -np.inf))
+                    if with_cm:
+                        b_cm = j_bm + top_of(counted - 1, np.minimum(query_base - 1, name_base))
+                        total = np.maximum(total, np.where(query_base >= 1, b_cm, -np.inf))
+                    if with_qm and with_cm:
+                        total = np.maximum(total, j_mm + top_of(counted - 1, both_base))
+                        pair = j_mb + j_bm + top_of(counted - 2, np.minimum(query_base - 1, name_base - 1))
+                        feasible = (counted >= 2) & (query_base >= 1) & (name_base >= 1)
+                        total = np.maximum(total, np.where(feasible, pair, -np.inf))
+                    usable = (counted >= 1) & (dropped <= droppable)
+                    if with_cm:
+                        usable &= has_merged
+                    ratio = 2.0 * total / (2.0 * np.maximum(counted, 1) + UNMATCHED_SHARE * unpaired)
+                    best = np.maximum(best, np.where(usable, ratio, 0.0))
+        return best
 
 
 _SEX_CODES = {None: 0, "M": 1, "F": 2}
