@@ -33,6 +33,12 @@ Scoring (`compare`) is logistic: each feature adds a weight in log-odds, the sco
 | nationality | an overlap +0.4 | both known, none shared -0.4 |
 | sex | same +0.1 | different -5.0 |
 
+Screening many subjects (`Matcher`) gives the same answers as comparing every candidate, faster: blocking keys
+bring the candidates; numpy ceilings of the date/sex/nationality features and of the name similarity (from one
+rapidfuzz `cdist` of the query's parts against the candidates' distinct parts) cut those that cannot reach the
+threshold; only the rest are aligned (`compare_at_least`). Parts are interned, so similarities are cached by
+identity. tests/domain/test_names.py checks the cuts against comparing everything (evaluation set, Hypothesis).
+
 A pair is a match from `THRESHOLD` on. `RECORDED_F1` is the F1 at that threshold on the committed evaluation set
 (tests/data/names.jsonl); tests/domain/test_names.py fails when it drops below.
 """
@@ -399,22 +405,34 @@ def part_similarity(a: Part, b: Part) -> float:
 def similarity_matrix(xs: Sequence[Part], ys: Sequence[Part]) -> np.ndarray:
     """`part_similarity` of every pair of full (not initial) parts, one from each side, as a matrix, by rapidfuzz
     `cdist` calls: Latin pairs on their canonical parts, pairs with an Arabic-script part on their phonetic keys."""
-    canonical = cdist(
-        [x.canonical for x in xs], [y.canonical for y in ys], scorer=Indel.normalized_similarity, dtype=np.float64
-    )
-    x_abjad = np.fromiter((x.abjad for x in xs), dtype=bool, count=len(xs))
-    y_abjad = np.fromiter((y.abjad for y in ys), dtype=bool, count=len(ys))
-    if not (x_abjad.any() or y_abjad.any()):
+    return _similarity_matrix(_Texts.of(xs), _Texts.of(ys))
+
+
+@dataclass(frozen=True, slots=True)
+class _Texts:
+    """Parts as `_similarity_matrix` reads them: canonical forms, phonetic keys, Arabic-script flags."""
+
+    canonical: Sequence[str]
+    phonetic: Sequence[str]
+    abjad: np.ndarray
+
+    @classmethod
+    def of(cls, parts: Sequence[Part]) -> _Texts:
+        abjad = np.fromiter((part.abjad for part in parts), dtype=bool, count=len(parts))
+        return cls([part.canonical for part in parts], [part.phonetic for part in parts], abjad)
+
+
+def _similarity_matrix(xs: _Texts, ys: _Texts) -> np.ndarray:
+    canonical = cdist(xs.canonical, ys.canonical, scorer=Indel.normalized_similarity, dtype=np.float64)
+    if not (xs.abjad.any() or ys.abjad.any()):
         result: np.ndarray = canonical
         return result
-    phonetic = cdist(
-        [x.phonetic for x in xs], [y.phonetic for y in ys], scorer=Indel.normalized_similarity, dtype=np.float64
-    )
+    phonetic = cdist(xs.phonetic, ys.phonetic, scorer=Indel.normalized_similarity, dtype=np.float64)
     # As `_part_similarity`: the same phonetic key 0.95, else 0.9 of the keys' similarity; two Arabic-script parts
     # with one canonical form are the same part.
     sounded = np.where(phonetic == 1.0, 0.95, 0.9 * phonetic)
-    same = x_abjad[:, None] & y_abjad[None, :] & (canonical == 1.0)
-    mixed: np.ndarray = np.where(same, 1.0, np.where(x_abjad[:, None] | y_abjad[None, :], sounded, canonical))
+    same = xs.abjad[:, None] & ys.abjad[None, :] & (canonical == 1.0)
+    mixed: np.ndarray = np.where(same, 1.0, np.where(xs.abjad[:, None] | ys.abjad[None, :], sounded, canonical))
     return mixed
 
 
@@ -876,6 +894,9 @@ class _NameArrays:
     optional: np.ndarray  # its optional parts (patronymics)
     pool_first: np.ndarray  # name j's pool is pool[pool_first[j]:pool_first[j + 1]] (part ids)
     pool: np.ndarray
+    canonical: np.ndarray  # per part id (objects: str)
+    phonetic: np.ndarray  # per part id (objects: str)
+    abjad: np.ndarray  # per part id
 
 
 class Matcher:
@@ -955,6 +976,9 @@ class Matcher:
                 optional=rows[:, 3],
                 pool_first=np.concatenate(([0], np.cumsum(sizes))),
                 pool=np.fromiter((i for pool in self._pools for i in pool), dtype=np.int64, count=int(sizes.sum())),
+                canonical=np.array([part.canonical for part in self._parts], dtype=object),
+                phonetic=np.array([part.phonetic for part in self._parts], dtype=object),
+                abjad=np.fromiter((part.abjad for part in self._parts), dtype=bool, count=len(self._parts)),
             )
         return self._arrays
 
@@ -1027,14 +1051,32 @@ class Matcher:
         np.maximum.at(ceilings, owners, bounds)
         return ceilings
 
-    def _best_by_part(self, query_parts: list[Part], firsts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-        """Rows: `query_parts`; columns: the names whose parts are pool[firsts:ends] (none empty); cells: the query
-        part's best similarity against that name's parts."""
-        distinct, inverse = np.unique(self._name_arrays().pool[_ranges(firsts, ends)], return_inverse=True)
-        matrix = similarity_matrix(query_parts, [self._parts[i] for i in distinct.tolist()])
-        segments = np.cumsum(ends - firsts) - (ends - firsts)
-        result: np.ndarray = np.maximum.reduceat(matrix[:, inverse], segments, axis=1)
-        return result
+    def _best_by_part(
+        self, query_parts: list[Part], firsts: np.ndarray, lengths: np.ndarray, lasts: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rows: `query_parts`; columns: the names whose pools are pool[firsts:lasts], their parts the first
+        `lengths` of it, their merged parts the rest; cells: the query part's best similarity against the name's
+        parts (first array), and against its merged parts (second array, the names that have some), from one
+        `similarity_matrix` over the names' distinct parts."""
+        arrays = self._name_arrays()
+        distinct, inverse = np.unique(arrays.pool[_ranges(firsts, lasts)], return_inverse=True)
+        parts = _Texts(arrays.canonical[distinct], arrays.phonetic[distinct], arrays.abjad[distinct])
+        matrix = _similarity_matrix(_Texts.of(query_parts), parts)[:, inverse]
+        sizes = lasts - firsts
+        starts = np.cumsum(sizes) - sizes  # each name's first column in `matrix`
+        base = np.maximum.reduceat(matrix[:, _ranges(starts, starts + lengths)], np.cumsum(lengths) - lengths, axis=1)
+        merged_starts, merged_ends = starts + lengths, starts + sizes
+        has_merged = merged_ends > merged_starts
+        merged_starts, merged_ends = merged_starts[has_merged], merged_ends[has_merged]
+        merged_sizes = merged_ends - merged_starts
+        merged = (
+            np.maximum.reduceat(
+                matrix[:, _ranges(merged_starts, merged_ends)], np.cumsum(merged_sizes) - merged_sizes, axis=1
+            )
+            if has_merged.any()
+            else np.zeros((len(query_parts), 0))
+        )
+        return base, merged
 
     def _name_pair_ceilings(
         self, name: PreparedName, row: tuple[bool, int, bool, int], chosen: np.ndarray
@@ -1054,27 +1096,28 @@ class Matcher:
         firsts, lasts = arrays.pool_first[chosen], arrays.pool_first[chosen + 1]
         columns = np.arange(len(chosen))
         pool = _pool(name)
-        base = self._best_by_part(pool, firsts, firsts + lengths)
+        base, merged_parts = self._best_by_part(pool, firsts, lengths, lasts)
         top = np.vstack((np.zeros((1, len(chosen))), np.cumsum(-np.sort(-base[:n], axis=0), axis=0)))
         none = np.full(len(chosen), -np.inf)
         j_mb = base[n:].max(axis=0) if len(pool) > n else none
         j_bm, j_mm = none.copy(), none.copy()
         has_merged = lasts > firsts + lengths
         if has_merged.any():
-            merged_parts = self._best_by_part(pool, (firsts + lengths)[has_merged], lasts[has_merged])
             j_bm[has_merged] = merged_parts[:n].max(axis=0)
             if len(pool) > n:
                 j_mm[has_merged] = merged_parts[n:].max(axis=0)
 
         def top_of(count: np.ndarray | int, limit: np.ndarray | int) -> np.ndarray:
-            taken: np.ndarray = np.clip(np.minimum(count, limit), 0, n)
-            return top[taken, columns]  # type: ignore[no-any-return]
+            taken = np.maximum(np.minimum(count, limit), 0)  # limit <= n: the query's base parts at most
+            result: np.ndarray = top[taken, columns]
+            return result
 
         best = np.zeros(len(chosen))
         droppable = optional + query_optional
+        name_kinds = [(lengths, lengths, False)] + ([(lengths - 1, lengths - 2, True)] if has_merged.any() else [])
         query_kinds = [(n, n, False)] + ([(n - 1, n - 2, True)] if query_merged and len(pool) > n else [])
         for query_length, query_base, with_qm in query_kinds:
-            for name_lengths, name_base, with_cm in ((lengths, lengths, False), (lengths - 1, lengths - 2, True)):
+            for name_lengths, name_base, with_cm in name_kinds:
                 k = np.minimum(query_length, name_lengths)
                 unpaired = np.maximum(0, query_length - query_optional - k)
                 unpaired = unpaired + np.maximum(0, name_lengths - optional - k)
@@ -1098,7 +1141,7 @@ class Matcher:
                     if with_cm:
                         usable &= has_merged
                     ratio = 2.0 * total / (2.0 * np.maximum(counted, 1) + UNMATCHED_SHARE * unpaired)
-                    best = np.maximum(best, np.where(usable, ratio, 0.0))
+                    np.maximum(best, ratio, out=best, where=usable)
         return best
 
 
