@@ -93,7 +93,7 @@ def page(browser: Any, served: Served) -> Iterator[Any]:
     page.fill("#password", PASSWORD)
     page.fill("#code", totp.code_at(served.secret, dt.datetime.now(dt.UTC)))
     page.locator("form button[type=submit]").click()
-    page.wait_for_url("**/app/reports")
+    page.wait_for_url("**/app/notices")
     yield page
     context.close()
     assert [address for address in requests if not address.startswith(served.url + "/")] == []
