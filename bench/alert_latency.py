@@ -29,7 +29,6 @@ import argparse
 import datetime as dt
 import json
 import random
-import shutil
 import subprocess
 import threading
 import time
@@ -45,6 +44,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import func, insert, select
 
+import common
 from common import OUT, POSTGRES_ADMIN_URL, TNRWATCH, machine, markdown_table, percentile, tnrwatch_env
 from tnrwatch.crypto.webhook_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, BadSignatureError, verify
 from tnrwatch.domain.sharing import SubscriptionFilter
@@ -53,8 +53,6 @@ from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
 from tnrwatch.services.worker import EmbeddedWorker
 from tnrwatch.settings import Settings
-from tnrwatch.store import migrate
-from tnrwatch.store.db import Store
 from tnrwatch.store.models import Account, Delivery, OutboxEvent, Subscription
 from tnrwatch.store.types import utcnow
 
@@ -145,20 +143,7 @@ def receiving() -> Iterator[Receiver]:
 
 
 def fresh_database(database: str) -> tuple[Path, str]:
-    home = WORK / database
-    shutil.rmtree(home, ignore_errors=True)
-    home.mkdir(parents=True)
-    if database == "postgresql":
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
-            connection.execute(f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE} WITH (FORCE)")
-            connection.execute(f"CREATE DATABASE {POSTGRES_DATABASE}")
-        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{POSTGRES_DATABASE}"
-    else:
-        url = f"sqlite:///{home / 'tnrwatch.sqlite3'}"
-    store = Store(url)
-    migrate.upgrade(store)
-    store.dispose()
-    return home, url
+    return common.fresh_database(WORK, database, POSTGRES_DATABASE)
 
 
 def populate(node: Node, receiver: Receiver, count: int, webhook_share: float, rng: random.Random) -> int:

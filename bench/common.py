@@ -121,3 +121,27 @@ def postgres_version() -> str:
         [psql, POSTGRES_ADMIN_URL, "-Atc", "SHOW server_version"], capture_output=True, text=True, check=False
     )
     return result.stdout.strip() or "unreachable"
+
+
+def fresh_database(work: Path, database: str, postgres_database: str) -> tuple[Path, str]:
+    """An empty, migrated database for a benchmark: a SQLite file under `work`/`database`, or the PostgreSQL
+    database `postgres_database` dropped and created again. Returns the home folder and the database address."""
+    import psycopg
+
+    from tnrwatch.store import migrate
+    from tnrwatch.store.db import Store
+
+    home = work / database
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    if database == "postgresql":
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+            connection.execute(f"DROP DATABASE IF EXISTS {postgres_database} WITH (FORCE)")
+            connection.execute(f"CREATE DATABASE {postgres_database}")
+        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{postgres_database}"
+    else:
+        url = f"sqlite:///{home / 'tnrwatch.sqlite3'}"
+    store = Store(url)
+    migrate.upgrade(store)
+    store.dispose()
+    return home, url

@@ -201,6 +201,13 @@ class Settings(BaseSettings):
     screening_queries_per_day: int = Field(
         300, ge=1, le=1_000_000, description="Most blind-index screening queries one partner may send in a day."
     )
+    screening_cache_minutes: int = Field(
+        30,
+        ge=0,
+        le=1440,
+        description="Minutes a process may keep the registry and persons' identities it opened from the vault to "
+        "screen notices (in memory, rebuilt sooner when they change); 0: open them again for every screening.",
+    )
 
     @field_validator("database_url")
     @classmethod

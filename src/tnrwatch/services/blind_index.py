@@ -55,7 +55,8 @@ from tnrwatch.services.changes import hold_append_lock, record_change
 from tnrwatch.services.node import Node
 from tnrwatch.services.policy import OPERATOR_ROLE, Principal, require
 from tnrwatch.services.registry import open_registry
-from tnrwatch.store.models import AuditEntry, Jurisdiction, ProtectedPerson
+from tnrwatch.services.screening_cache import RegistryStamp, registry_stamp
+from tnrwatch.store.models import AuditEntry, Jurisdiction
 from tnrwatch.store.types import utcnow
 
 MAX_DIGESTS = 256  # a subject with many names and spellings stays far below; a batch of many subjects does not
@@ -163,9 +164,6 @@ class ScreeningAnswer:
         )
 
 
-RegistryStamp = tuple[int, int, str]
-
-
 @dataclass(frozen=True)
 class BlindIndex:
     """Hashes of every registry entry's keys under one screening key: hash -> (kind, entries holding it)."""
@@ -203,14 +201,6 @@ def _build_index(
     return BlindIndex(key.key_id, stamp, postings, tuple(contacts))
 
 
-def _stamp(session: Session) -> RegistryStamp:
-    """What changes whenever an entry is added, changed or removed."""
-    count, last_id, last_update = session.execute(
-        select(func.count(), func.max(ProtectedPerson.id), func.max(ProtectedPerson.updated_at))
-    ).one()
-    return int(count or 0), int(last_id or 0), str(last_update or "")
-
-
 _INDEX_BUILDER = Principal(account_id=None, username="blind-index", role=OPERATOR_ROLE)
 
 
@@ -232,7 +222,7 @@ class ScreeningDesk:
         """The index under `key`, built or rebuilt when the registry changed since."""
         with self._lock:
             with self.node.store.reading() as session:
-                stamp = _stamp(session)
+                stamp = registry_stamp(session)
                 cached = self._indexes.get(key.key_id)
                 if cached is not None and cached.stamp == stamp:
                     return cached

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from tnrwatch.crypto.vault import Vault
 from tnrwatch.domain.filters import IncidentFilter
 from tnrwatch.services.changes import SEALER_INFO, Sealer
+from tnrwatch.services.screening_cache import ScreeningCache
 from tnrwatch.settings import Settings
 from tnrwatch.store.analytics import Analytics
 from tnrwatch.store.db import Store
@@ -32,6 +33,7 @@ class Node:
     _shred_keys: ShredKeys | None = field(default=None, repr=False)
     _analytics: Analytics | None = field(default=None, repr=False)
     audit_sealer: Sealer = field(init=False, repr=False)
+    screening_cache: ScreeningCache = field(init=False, repr=False)  # services/screening_cache.py
 
     def __post_init__(self) -> None:
         # The audit log seals its head from inside any write transaction (services.changes): give them the key.
@@ -39,6 +41,7 @@ class Node:
             self.settings.resolved_key_dir, dt.timedelta(minutes=self.settings.audit_seal_minutes)
         )
         self.store.write_session_info[SEALER_INFO] = self.audit_sealer
+        self.screening_cache = ScreeningCache.for_minutes(self.settings.screening_cache_minutes)
 
     @classmethod
     def open(cls, settings: Settings, taxonomy: Taxonomy | None = None) -> Node:
@@ -87,6 +90,7 @@ class Node:
                 yield session, self.store.dialect
 
     def close(self) -> None:
+        self.screening_cache.clear()
         if self._analytics is not None:
             self._analytics.close()
         if self._shred_keys is not None:

@@ -16,8 +16,10 @@ What is matched, and who sees what:
 - **the requesting state's record**: its notices on this node, how many were decided and how many `do_not_act`, and
   the incidents with that origin.
 
-The red-flag rules are data (taxonomy/v1/red_flags.yaml, taxonomy/red_flags.py). `screen_all` builds the matchers
-once for the whole batch.
+The red-flag rules are data (taxonomy/v1/red_flags.yaml, taxonomy/red_flags.py). The matchers (the registry, the
+persons' identities, the refusals, each opened from the vault and indexed) are kept in the process between
+screenings and rebuilt when what they index changes (services/screening_cache.py); everything else on a sheet (the
+incident links, the requesting state's record) is read from the database for each screening.
 """
 
 from __future__ import annotations
@@ -40,8 +42,9 @@ from tnrwatch.services import notices as notice_service
 from tnrwatch.services.changes import record_access
 from tnrwatch.services.node import Node
 from tnrwatch.services.persons import open_identity
-from tnrwatch.services.policy import Principal, read_scope, require
+from tnrwatch.services.policy import Principal, ReadScope, read_scope, require
 from tnrwatch.services.registry import open_registry
+from tnrwatch.services.screening_cache import RegistryEntryMeta, RegistryIndex, read_stamps
 from tnrwatch.store.models import Incident, IncidentOrigin, IncidentPerson, Notice, Person
 from tnrwatch.store.models import PersonIdentity as PersonIdentityRow
 from tnrwatch.store.types import utcnow
@@ -203,25 +206,102 @@ def _explanation(match: names.Match) -> list[FeatureOut]:
     ]
 
 
-# -- the batch: matchers built once ----------------------------------------------------------------------------------
+# -- the matchers: kept between screenings (services/screening_cache.py) ---------------------------------------------
 
 
 @dataclass(frozen=True)
-class _RegistryMeta:
-    pseudonym: str
-    category: str
-    origin_state: str | None
-    focal_point: str | None
+class _Matchers:
+    registry: RegistryIndex
+    persons: names.Matcher  # keyed by the person's row id
+    refused: names.Matcher  # keyed by the notice's uuid
+
+
+def _matchers(node: Node) -> _Matchers:
+    """The registry's, the persons' and the refusals' matchers: the kept ones when nothing they index has changed
+    since they were built, otherwise built now (each build opens its rows from the vault in a read transaction that
+    begins after the stamps were read)."""
+    cache = node.screening_cache
+    with node.store.reading() as session:
+        stamps = read_stamps(session)
+    return _Matchers(
+        registry=cache.registry.get(stamps.registry, lambda: _build_registry(node)),
+        persons=cache.persons.get(stamps.persons, lambda: _build_persons(node)),
+        refused=cache.refusals.get(stamps.refusals, lambda: _build_refusals(node)),
+    )
+
+
+def _build_registry(node: Node) -> RegistryIndex:
+    matcher = names.Matcher()
+    entries: dict[str, RegistryEntryMeta] = {}
+    with node.store.reading() as session:
+        for entry in open_registry(node, session):
+            key = str(entry.id)
+            matcher.add(key, registry_subject(entry.identity))
+            entries[key] = RegistryEntryMeta(entry.pseudonym, entry.category, entry.origin_state, entry.focal_point)
+    return RegistryIndex(matcher, entries)
+
+
+def _build_persons(node: Node) -> names.Matcher:
+    """Every person with an identity in the vault. Which incidents they are linked to is read for each sheet, so
+    that coding an incident (a link, a marking, an origin) never makes the identities be opened again."""
+    matcher = names.Matcher()
+    with node.store.reading() as session:
+        rows = session.execute(
+            select(Person.id, Person.uuid, PersonIdentityRow)
+            .join(PersonIdentityRow, PersonIdentityRow.person_id == Person.id)
+            .order_by(Person.id)
+            .execution_options(yield_per=1000)
+        )
+        for person_id, person_uuid, identity in rows:
+            matcher.add(str(person_id), person_subject(open_identity(node, person_uuid, identity)))
+    return matcher
+
+
+def _build_refusals(node: Node) -> names.Matcher:
+    matcher = names.Matcher()
+    with node.store.reading() as session:
+        for row in session.scalars(select(Notice).where(Notice.decision == "do_not_act")):
+            matcher.add(str(row.uuid), notice_subject(notice_service.open_subject(node, row)))
+    return matcher
 
 
 @dataclass(frozen=True)
 class _Link:
+    """A person's link to an incident of the requesting state."""
+
     incident_id: uuid.UUID
     owner: str | None
-    readable: bool
+    tlp: str
+    shared_with_eu: bool
     role: str
     date: dt.date
-    origins: frozenset[str]
+
+
+def _incident_links(session: Session, person_ids: list[int], state: str) -> dict[int, list[_Link]]:
+    """The persons' links to incidents whose origin includes `state`, as the database holds them now."""
+    links: defaultdict[int, list[_Link]] = defaultdict(list)
+    for start in range(0, len(person_ids), 500):
+        rows = session.execute(
+            select(
+                IncidentPerson.person_id,
+                IncidentPerson.role,
+                Incident.uuid,
+                Incident.jurisdiction_code,
+                Incident.tlp,
+                Incident.shared_with_eu,
+                Incident.date_start,
+            )
+            .join(Incident, Incident.id == IncidentPerson.incident_id)
+            .join(IncidentOrigin, IncidentOrigin.incident_id == Incident.id)
+            .where(IncidentPerson.person_id.in_(person_ids[start : start + 500]), IncidentOrigin.country == state)
+            .order_by(IncidentPerson.person_id, Incident.id)
+        )
+        for person_id, role, incident_uuid, owner, tlp, shared, date in rows:
+            links[person_id].append(_Link(incident_uuid, owner, tlp, shared, role, date))
+    return links
+
+
+# -- one screening or a batch ----------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -229,78 +309,35 @@ class _Screener:
     node: Node
     principal: Principal
     rules: RedFlagRules
-    registry: names.Matcher = field(default_factory=names.Matcher)
-    registry_meta: dict[str, _RegistryMeta] = field(default_factory=dict)
-    persons: names.Matcher = field(default_factory=names.Matcher)
-    person_links: dict[str, list[_Link]] = field(default_factory=dict)
-    refused: names.Matcher = field(default_factory=names.Matcher)
-    states: dict[str, StateRecord] = field(default_factory=dict)
+    matchers: _Matchers
+    states: dict[str, StateRecord]
+    scope: ReadScope = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.scope = read_scope(self.principal)
 
     @classmethod
-    def build(cls, node: Node, principal: Principal, session: Session) -> _Screener:
-        screener = cls(node, principal, default_red_flags())
-        for entry in open_registry(node, session):
-            key = str(entry.id)
-            screener.registry.add(key, registry_subject(entry.identity))
-            screener.registry_meta[key] = _RegistryMeta(
-                entry.pseudonym, entry.category, entry.origin_state, entry.focal_point
-            )
-        screener._add_incident_persons(session)
-        for row in session.scalars(select(Notice).where(Notice.decision == "do_not_act")):
-            screener.refused.add(str(row.uuid), notice_subject(notice_service.open_subject(node, row)))
-        screener.states = _state_records(session)
-        # The registry and the persons' identities were opened in memory for this batch: one entry each, with counts.
-        record_access(session, principal, "screen", "protected_person", note=f"{len(screener.registry)} compared")
-        record_access(session, principal, "screen", "person", note=f"{len(screener.persons)} compared")
+    def start(
+        cls, node: Node, principal: Principal, session: Session, matchers: _Matchers, states: dict[str, StateRecord]
+    ) -> _Screener:
+        screener = cls(node, principal, default_red_flags(), matchers, states)
+        # The registry and the persons' identities are compared in memory for this screening (or batch): one entry
+        # each, with counts, whether their matchers were built now or kept from an earlier screening.
+        entries, identities = len(matchers.registry.matcher), len(matchers.persons)
+        record_access(session, principal, "screen", "protected_person", note=f"{entries} compared")
+        record_access(session, principal, "screen", "person", note=f"{identities} compared")
         return screener
-
-    def _add_incident_persons(self, session: Session) -> None:
-        scope = read_scope(self.principal)
-        origins: defaultdict[int, set[str]] = defaultdict(set)
-        for incident_id, country in session.execute(select(IncidentOrigin.incident_id, IncidentOrigin.country)):
-            origins[incident_id].add(country)
-        links = session.execute(
-            select(Person.id, Person.uuid, IncidentPerson.role, Incident)
-            .join(IncidentPerson, IncidentPerson.person_id == Person.id)
-            .join(Incident, Incident.id == IncidentPerson.incident_id)
-            .join(PersonIdentityRow, PersonIdentityRow.person_id == Person.id)
-            .order_by(Person.id)
-        ).all()
-        identities = (
-            {
-                row.person_id: row
-                for row in session.scalars(
-                    select(PersonIdentityRow).where(PersonIdentityRow.person_id.in_({link[0] for link in links}))
-                )
-            }
-            if links
-            else {}
-        )
-        for person_id, person_uuid, role, incident in links:
-            key = str(person_id)
-            if key not in self.person_links:
-                self.persons.add(key, person_subject(open_identity(self.node, person_uuid, identities[person_id])))
-                self.person_links[key] = []
-            self.person_links[key].append(
-                _Link(
-                    incident_id=incident.uuid,
-                    owner=incident.jurisdiction_code,
-                    readable=scope.admits(incident.jurisdiction_code, incident.tlp, incident.shared_with_eu),
-                    role=role,
-                    date=incident.date_start,
-                    origins=frozenset(origins.get(incident.id, ())),
-                )
-            )
 
     def sheet(self, session: Session, row: Notice) -> VettingSheet:
         subject = notice_service.open_subject(self.node, row)
         query = notice_subject(subject)
         state = row.requesting_state
         registry_matches = [
-            self._registry_match(candidate, state) for candidate in self.registry.screen(query)[:MAX_MATCHES]
+            self._registry_match(candidate, state)
+            for candidate in self.matchers.registry.matcher.screen(query)[:MAX_MATCHES]
         ]
-        incident_matches = self._incident_matches(query, state)
-        prior = sum(1 for c in self.refused.screen(query) if c.key != str(row.uuid))
+        incident_matches = self._incident_matches(session, query, state)
+        prior = sum(1 for c in self.matchers.refused.screen(query) if c.key != str(row.uuid))
         record = self.states.get(state, StateRecord(0, 0, 0, 0))
         facts = Facts(
             requesting_state=state,
@@ -361,7 +398,7 @@ class _Screener:
         )
 
     def _registry_match(self, candidate: names.Candidate, state: str) -> RegistryMatchOut:
-        meta = self.registry_meta[candidate.key]
+        meta = self.matchers.registry.entries[candidate.key]
         return RegistryMatchOut(
             pseudonym=meta.pseudonym,
             category=meta.category,
@@ -373,15 +410,19 @@ class _Screener:
             explanation=_explanation(candidate.match),
         )
 
-    def _incident_matches(self, query: names.Subject, state: str) -> list[IncidentMatchOut]:
+    def _incident_matches(self, session: Session, query: names.Subject, state: str) -> list[IncidentMatchOut]:
+        candidates = self.matchers.persons.screen(query)
+        if not candidates:
+            return []
+        links = _incident_links(session, [int(candidate.key) for candidate in candidates], state)
         found: list[IncidentMatchOut] = []
-        for candidate in self.persons.screen(query):
-            for link in self.person_links[candidate.key]:
-                if state not in link.origins:
-                    continue
+        for candidate in candidates:
+            for link in links.get(int(candidate.key), ()):
                 found.append(
                     IncidentMatchOut(
-                        incident_id=link.incident_id if link.readable else None,
+                        incident_id=(
+                            link.incident_id if self.scope.admits(link.owner, link.tlp, link.shared_with_eu) else None
+                        ),
                         owner=link.owner,
                         role=link.role,
                         incident_date=link.date,
@@ -392,49 +433,58 @@ class _Screener:
         return found[:MAX_MATCHES]
 
 
-def _state_records(session: Session) -> dict[str, StateRecord]:
-    """Per requesting state: its notices here, those decided, those decided do_not_act, and incidents it originated."""
+def _state_records(session: Session, state: str | None = None) -> dict[str, StateRecord]:
+    """Per requesting state (or for `state` only): its notices here, those decided, those decided do_not_act, and
+    the incidents it originated."""
+    notice_counts = select(Notice.requesting_state, Notice.decision, func.count()).group_by(
+        Notice.requesting_state, Notice.decision
+    )
+    incident_counts = select(IncidentOrigin.country, func.count()).group_by(IncidentOrigin.country)
+    if state is not None:
+        notice_counts = notice_counts.where(Notice.requesting_state == state)
+        incident_counts = incident_counts.where(IncidentOrigin.country == state)
     notices: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for state, decision, count in session.execute(
-        select(Notice.requesting_state, Notice.decision, func.count()).group_by(
-            Notice.requesting_state, Notice.decision
-        )
-    ):
-        counts = notices[state]
+    for requesting, decision, count in session.execute(notice_counts):
+        counts = notices[requesting]
         counts[0] += count
         if decision != "none":
             counts[1] += count
         if decision == "do_not_act":
             counts[2] += count
-    incidents = {
-        str(country): int(count)
-        for country, count in session.execute(
-            select(IncidentOrigin.country, func.count()).group_by(IncidentOrigin.country)
-        )
-    }
+    incidents = {str(country): int(count) for country, count in session.execute(incident_counts)}
     return {
-        state: StateRecord(
-            notices=notices[state][0] if state in notices else 0,
-            decided=notices[state][1] if state in notices else 0,
-            do_not_act=notices[state][2] if state in notices else 0,
-            incidents=int(incidents.get(state, 0)),
+        requesting: StateRecord(
+            notices=notices[requesting][0] if requesting in notices else 0,
+            decided=notices[requesting][1] if requesting in notices else 0,
+            do_not_act=notices[requesting][2] if requesting in notices else 0,
+            incidents=int(incidents.get(requesting, 0)),
         )
-        for state in set(notices) | set(incidents)
+        for requesting in set(notices) | set(incidents)
     }
 
 
 # -- the use cases ---------------------------------------------------------------------------------------------------
 
 
+def _notice_row(session: Session, notice_id: uuid.UUID) -> Notice:
+    row = session.scalar(select(Notice).options(selectinload(Notice.warrants)).where(Notice.uuid == notice_id))
+    if row is None:
+        raise NotFoundError(f"no notice with id {notice_id}")
+    return row
+
+
 def screen_notice(node: Node, principal: Principal, notice_id: uuid.UUID) -> VettingSheet:
     """Screen one notice and return its vetting sheet. Reading the subject and screening it are recorded in the
     audit log (counts only) before the sheet is handed out."""
     require(principal, "notice:read")
+    with node.store.reading() as session:
+        _notice_row(session, notice_id)  # an unknown id is answered before any matcher is built
+    # Outside the write transaction: a (re)build opens the registry for seconds, and SQLite has one writer.
+    matchers = _matchers(node)
     with node.store.writing() as session:
-        row = session.scalar(select(Notice).options(selectinload(Notice.warrants)).where(Notice.uuid == notice_id))
-        if row is None:
-            raise NotFoundError(f"no notice with id {notice_id}")
-        return _Screener.build(node, principal, session).sheet(session, row)
+        row = _notice_row(session, notice_id)
+        states = _state_records(session, row.requesting_state)
+        return _Screener.start(node, principal, session, matchers, states).sheet(session, row)
 
 
 def screen_all(
@@ -444,11 +494,12 @@ def screen_all(
     decision: str | None = "none",
     progress: Callable[[int, int], None] | None = None,
 ) -> list[VettingSheet]:
-    """Screen every notice (by default those not decided yet), oldest received first, with the matchers built once.
+    """Screen every notice (by default those not decided yet), oldest received first, with one set of matchers.
     `progress(done, total)` is called after each notice."""
     require(principal, "notice:read")
+    matchers = _matchers(node)
     with node.store.writing() as session:
-        screener = _Screener.build(node, principal, session)
+        screener = _Screener.start(node, principal, session, matchers, _state_records(session))
         query = select(Notice).options(selectinload(Notice.warrants)).order_by(Notice.received, Notice.id)
         if decision is not None:
             query = query.where(Notice.decision == decision)
