@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
 from tnrwatch.errors import FieldError, InvalidInputError, TnrwatchError
+from tnrwatch.services.node import Node
 from tnrwatch.settings import Settings
+
+T = TypeVar("T")
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 1
@@ -45,3 +49,13 @@ def handle_errors() -> Iterator[None]:
 def print_error(message: str) -> None:
     """Print `message` as given: never parsed as Rich markup, since it may quote user input."""
     err.print(Text.assemble(("error: ", "bold red"), message), highlight=False)
+
+
+def run_on_node(action: Callable[[Node], T]) -> T:
+    """Open the node from the settings, run `action` on it, close it; tnrwatch errors become exit codes."""
+    with handle_errors():
+        node = Node.open(load_settings())
+        try:
+            return action(node)
+        finally:
+            node.close()

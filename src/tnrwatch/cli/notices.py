@@ -5,41 +5,21 @@ subject was read); `screen` screens one notice or all undecided ones (services/s
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from tnrwatch.cli.common import err, handle_errors, load_settings, out
+from tnrwatch.cli.common import err, out, run_on_node
 from tnrwatch.domain.notice import DECISIONS, NOTICE_TYPES, NoticeOut
 from tnrwatch.services import notices, screening
-from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
 
 app = typer.Typer(
     help="Notices under vetting: Interpol notices, diffusions, extradition requests.", no_args_is_help=True
 )
-
-T = TypeVar("T")
-
-
-@contextmanager
-def _node() -> Iterator[Node]:
-    node = Node.open(load_settings())
-    try:
-        yield node
-    finally:
-        node.close()
-
-
-def _run(action: Callable[[Node], T]) -> T:
-    with handle_errors(), _node() as node:
-        return action(node)
 
 
 @app.command("import")
@@ -54,7 +34,7 @@ def import_notices(
     synthetic: bool = typer.Option(False, "--synthetic", help="Mark every notice as made-up data (demo, training)."),
 ) -> None:
     """Import a batch of notices: all of them, or none and every bad record named by row and field."""
-    result = _run(
+    result = run_on_node(
         lambda node: notices.import_notices(
             node, Principal.operator(), file, format=format, notice_type=notice_type, synthetic=synthetic,
             label=file.name,
@@ -72,7 +52,7 @@ def list_notices(
     limit: int = typer.Option(100, "--limit", min=1, max=10000, help="At most this many, newest received first."),
 ) -> None:
     """List notices (never their subjects)."""
-    rows = _run(
+    rows = run_on_node(
         lambda node: notices.list_notices(
             node, Principal.operator(), decision=decision, requesting_state=state, limit=limit
         )
@@ -97,7 +77,7 @@ def show_notice(
     notice_id: uuid.UUID = typer.Argument(..., help="The notice's id, as `notices list` shows it."),
 ) -> None:
     """Show one notice with its subject (the read is recorded in the audit log)."""
-    notice = _run(lambda node: notices.get_notice(node, Principal.operator(), notice_id))
+    notice = run_on_node(lambda node: notices.get_notice(node, Principal.operator(), notice_id))
     out.print(_notice_table(notice))
     if notice.arrest_warrants:
         warrants = Table("issuing state", "charge", "original", "legal provision", title="arrest warrants")
@@ -154,7 +134,7 @@ def screen_notices(
         err.print("give one notice id, or --all", highlight=False, markup=False)
         raise typer.Exit(2)
     if notice_id is not None:
-        sheet = _run(lambda node: screening.screen_notice(node, Principal.operator(), notice_id))
+        sheet = run_on_node(lambda node: screening.screen_notice(node, Principal.operator(), notice_id))
         _print_sheet(sheet)
         return
     with Progress(
@@ -165,7 +145,7 @@ def screen_notices(
         def advance(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        sheets = _run(lambda node: screening.screen_all(node, Principal.operator(), progress=advance))
+        sheets = run_on_node(lambda node: screening.screen_all(node, Principal.operator(), progress=advance))
     table = Table("id", "type", "state", "registry", "incidents", "red flags", "recommended action")
     for sheet in sheets:
         table.add_row(

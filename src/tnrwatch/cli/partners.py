@@ -8,15 +8,12 @@ stderr. Only its SHA-256 is kept. Each command opens the node, acts as the opera
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import TypeVar
 
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
-from tnrwatch.cli.common import err, handle_errors, load_settings, out
+from tnrwatch.cli.common import err, out, run_on_node
 from tnrwatch.domain.sharing import TLP_ORDER
 from tnrwatch.services import federation, partners
 from tnrwatch.services.node import Node
@@ -25,22 +22,6 @@ from tnrwatch.services.policy import Principal
 app = typer.Typer(
     help="Partner nodes: who this node shares with over TAXII 2.1, and their tokens.", no_args_is_help=True
 )
-
-T = TypeVar("T")
-
-
-@contextmanager
-def _node() -> Iterator[Node]:
-    node = Node.open(load_settings())
-    try:
-        yield node
-    finally:
-        node.close()
-
-
-def _run(action: Callable[[Node], T]) -> T:
-    with handle_errors(), _node() as node:
-        return action(node)
 
 
 @app.command("add")
@@ -58,7 +39,7 @@ def add_partner(
     ),
 ) -> None:
     """Register a partner node."""
-    added = _run(
+    added = run_on_node(
         lambda node: partners.add_partner(
             node, Principal.operator(), name, clearance, client=client, taxii_url=url, public_key=public_key
         )
@@ -75,7 +56,7 @@ def add_partner(
 @app.command("list")
 def list_partners() -> None:
     """List partner nodes."""
-    rows = _run(partners.list_partners)
+    rows = run_on_node(partners.list_partners)
     table = Table("name", "clearance", "client", "tokens", "disabled", "TAXII API root", "key", "added")
     for partner in rows:
         table.add_row(
@@ -94,7 +75,7 @@ def list_partners() -> None:
 @app.command("token")
 def create_token(name: str = typer.Argument(..., help="The partner the token is for.")) -> None:
     """Issue a token for a partner, printed once, alone on stdout; only its hash is kept."""
-    created = _run(lambda node: partners.create_token(node, Principal.operator(), name))
+    created = run_on_node(lambda node: partners.create_token(node, Principal.operator(), name))
     err.print(
         f"token {created.prefix}... created for {created.partner}; it is shown once: hand it to the partner's "
         "operator over a safe channel. The partner sends it as `Authorization: Bearer TOKEN`, or as the password "
@@ -113,21 +94,21 @@ def revoke_token(
     ),
 ) -> None:
     """Revoke one of a partner's tokens, or all of them: they stop working at once."""
-    count = _run(lambda node: partners.revoke_tokens(node, Principal.operator(), name, prefix))
+    count = run_on_node(lambda node: partners.revoke_tokens(node, Principal.operator(), name, prefix))
     err.print(f"{count} token(s) of {name} revoked", highlight=False, markup=False)
 
 
 @app.command("disable")
 def disable_partner(name: str = typer.Argument(...)) -> None:
     """Disable a partner: its tokens stop working and nothing more is shared with it."""
-    _run(lambda node: partners.set_disabled(node, Principal.operator(), name, disabled=True))
+    run_on_node(lambda node: partners.set_disabled(node, Principal.operator(), name, disabled=True))
     err.print(f"partner {name} disabled", highlight=False, markup=False)
 
 
 @app.command("enable")
 def enable_partner(name: str = typer.Argument(...)) -> None:
     """Enable a disabled partner again (its tokens in force work again)."""
-    _run(lambda node: partners.set_disabled(node, Principal.operator(), name, disabled=False))
+    run_on_node(lambda node: partners.set_disabled(node, Principal.operator(), name, disabled=False))
     err.print(f"partner {name} enabled", highlight=False, markup=False)
 
 
@@ -136,7 +117,7 @@ def set_pull_token(name: str = typer.Argument(..., help="The partner that issued
     """Keep the token a partner issued to this node, for pulling its collections. Read from stdin (or asked for,
     hidden, on a terminal) so that it never sits in the shell's history; stored in the key directory, mode 0600."""
     token = typer.prompt("token", hide_input=True) if sys.stdin.isatty() else sys.stdin.read()
-    _run(lambda node: federation.set_pull_token(node, name, token))
+    run_on_node(lambda node: federation.set_pull_token(node, name, token))
     err.print(f"pull token for {name} kept", highlight=False, markup=False)
 
 
@@ -167,7 +148,7 @@ def sync(
                 reports.append(federation.sync_partner(node, partner, progress=advance))
         return reports
 
-    reports = _run(pull)
+    reports = run_on_node(pull)
     table = Table("partner", "collection", "pages", "added", "updated", "unchanged", "failed")
     for report in reports:
         for collection in report.collections:

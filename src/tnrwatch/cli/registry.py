@@ -3,37 +3,17 @@ lists and counts are by pseudonym and category only."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
 
 import typer
 from rich.table import Table
 
-from tnrwatch.cli.common import err, handle_errors, load_settings, out
+from tnrwatch.cli.common import err, out, run_on_node
 from tnrwatch.domain.notice import REGISTRY_CATEGORIES
 from tnrwatch.services import registry
-from tnrwatch.services.node import Node
 from tnrwatch.services.policy import Principal
 
 app = typer.Typer(help="The protected-persons registry (identities in the vault).", no_args_is_help=True)
-
-T = TypeVar("T")
-
-
-@contextmanager
-def _node() -> Iterator[Node]:
-    node = Node.open(load_settings())
-    try:
-        yield node
-    finally:
-        node.close()
-
-
-def _run(action: Callable[[Node], T]) -> T:
-    with handle_errors(), _node() as node:
-        return action(node)
 
 
 @app.command("import")
@@ -43,7 +23,7 @@ def import_registry(
     synthetic: bool = typer.Option(False, "--synthetic", help="Mark every entry as made-up data (demo, training)."),
 ) -> None:
     """Import registry entries, identities sealed in the vault: all of them, or none and every bad row named."""
-    result = _run(
+    result = run_on_node(
         lambda node: registry.import_registry(
             node, Principal.operator(), file, format=format, synthetic=synthetic, label=file.name
         )
@@ -58,7 +38,7 @@ def list_registry(
     limit: int = typer.Option(100, "--limit", min=1, max=100000),
 ) -> None:
     """List entries by pseudonym (never an identity)."""
-    rows = _run(
+    rows = run_on_node(
         lambda node: registry.list_registry(
             node, Principal.operator(), category=category, origin_state=origin, limit=limit
         )
@@ -79,7 +59,7 @@ def list_registry(
 @app.command("count")
 def count_registry() -> None:
     """Count entries by category."""
-    counts = _run(lambda node: registry.count_registry(node, Principal.operator()))
+    counts = run_on_node(lambda node: registry.count_registry(node, Principal.operator()))
     table = Table("category", "entries")
     for category, count in counts.items():
         table.add_row(category, str(count))

@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
 
 import typer
 from rich.table import Table
 
-from tnrwatch.cli.common import err, handle_errors, load_settings, out
+from tnrwatch.cli.common import err, handle_errors, out, run_on_node
 from tnrwatch.crypto import blind_index as keys
 from tnrwatch.errors import FieldError, InvalidInputError
 from tnrwatch.services import blind_index
@@ -30,34 +27,18 @@ key_app = typer.Typer(
 )
 query_app = typer.Typer(help="Ask a partner node whether it protects a person (HMACs only).", no_args_is_help=True)
 
-T = TypeVar("T")
-
-
-@contextmanager
-def _node() -> Iterator[Node]:
-    node = Node.open(load_settings())
-    try:
-        yield node
-    finally:
-        node.close()
-
-
-def _run(action: Callable[[Node], T]) -> T:
-    with handle_errors(), _node() as node:
-        return action(node)
-
 
 @key_app.command("new")
 def new_key() -> None:
     """Make a new current key (rotation). Export it to every partner, then retire the old one."""
-    held = _run(lambda node: blind_index.new_key(node, Principal.operator()))
+    held = run_on_node(lambda node: blind_index.new_key(node, Principal.operator()))
     err.print(f"new screening key {held.key_id}: export it to each partner (`screening-key export PARTNER`)")
 
 
 @key_app.command("export")
 def export_key(partner: str = typer.Argument(..., help="The registered partner the key is for.")) -> None:
     """Print the current key for an authorised partner, alone on stdout (made on first use; the export is audited)."""
-    line = _run(lambda node: blind_index.export_key(node, Principal.operator(), partner))
+    line = run_on_node(lambda node: blind_index.export_key(node, Principal.operator(), partner))
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
     err.print(
@@ -77,14 +58,14 @@ def import_key(
 ) -> None:
     """Keep the screening key a partner node exported for this node."""
     text = key if key is not None else sys.stdin.readline()
-    key_id = _run(lambda node: blind_index.import_key(node, Principal.operator(), partner, text))
+    key_id = run_on_node(lambda node: blind_index.import_key(node, Principal.operator(), partner, text))
     err.print(f"screening key {key_id} from {partner} kept", highlight=False, markup=False)
 
 
 @key_app.command("list")
 def list_keys() -> None:
     """The node's screening keys (ids only), oldest first; the last is the current one."""
-    held = _run(lambda node: keys.node_keys(node.settings.resolved_key_dir))
+    held = run_on_node(lambda node: keys.node_keys(node.settings.resolved_key_dir))
     table = Table("key id", "current")
     for position, item in enumerate(held):
         table.add_row(item.key_id, "yes" if position == len(held) - 1 else "")
@@ -94,7 +75,7 @@ def list_keys() -> None:
 @key_app.command("retire")
 def retire_key(key_id: str = typer.Argument(..., help="An older key's id (`screening-key list`).")) -> None:
     """Delete an older key once every partner uses the current one: queries made with it are refused."""
-    _run(lambda node: blind_index.retire_key(node, Principal.operator(), key_id))
+    run_on_node(lambda node: blind_index.retire_key(node, Principal.operator(), key_id))
     err.print(f"screening key {key_id} retired", highlight=False, markup=False)
 
 
@@ -122,7 +103,7 @@ def query(
     def ask(node: Node) -> blind_index.ScreeningAnswer:
         return blind_index.ask_node(node, partner, name, _birth_year(birth), nationality, url=url)
 
-    answer = _run(ask)
+    answer = run_on_node(ask)
     out.print(answer.sentence(), highlight=False, markup=False)
 
 
